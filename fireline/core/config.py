@@ -1,0 +1,60 @@
+"""Settings, read once from ``FIRELINE_*`` environment variables.
+
+The response process itself (severities, roles, lifecycles) lives in the plan
+file; this object only says where things are and how the process runs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FIRELINE_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///fireline.db",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
+    )
+    plan: Path | None = Field(default=None, description="Path of the plan file (fireline.yaml)")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = Field(default="", description="Public URL, used in links and cookies")
+    migrate_on_start: bool = True
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Send the session cookie only over HTTPS; default: base_url is https",
+    )
+    session_hours: int = 12
+    login_max_failures: int = Field(default=5, description="Failed logins allowed per window")
+    login_window_seconds: int = 900
+    worker_poll_seconds: float = 1.0
+    worker_batch: int = 10
+    job_lease_seconds: int = Field(
+        default=300, description="A running job not finished by then is claimed again"
+    )
+    job_max_attempts: int = 8
+    job_modules: list[str] = Field(
+        default_factory=list, description="Extra modules that register job handlers"
+    )
+    log_level: str = "INFO"
+    demo_password: SecretStr = SecretStr("fireline-demo")
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.base_url.startswith("https://")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,86 @@
+"""The app factory: one FastAPI application serving the API, the web pages and
+the public endpoints, optionally with the jobs worker in the same process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from fireline import __version__
+from fireline.catalog.api import router as services_router
+from fireline.core import migrate
+from fireline.core.audit_api import router as audit_router
+from fireline.core.clock import Clock, SystemClock
+from fireline.core.config import Settings, get_settings
+from fireline.core.db import Database
+from fireline.core.errors import install_error_handlers
+from fireline.core.health import router as health_router
+from fireline.core.jobs.api import router as jobs_router
+from fireline.core.jobs.worker import BackgroundWorker
+from fireline.core.metrics import Metrics
+from fireline.people.api import router as people_router
+from fireline.plan import load_effective_plan
+from fireline.web.views import router as web_router
+
+log = logging.getLogger("fireline")
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    clock: Clock | None = None,
+    run_worker: bool = False,
+) -> FastAPI:
+    settings = settings or get_settings()
+    db = database or Database(settings.database_url)
+    clock = clock or SystemClock()
+    plan = load_effective_plan(settings.plan)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            migrate.upgrade(db.engine)
+        worker = BackgroundWorker(db, clock, settings) if run_worker else None
+        if worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+
+    app = FastAPI(
+        title="fireline",
+        version=__version__,
+        description="Incident response: alerts, on-call, incidents, status page, post-mortems.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.clock = clock
+    app.state.plan = plan
+    app.state.metrics = Metrics(db)
+
+    install_error_handlers(app)
+    app.middleware("http")(app.state.metrics.middleware)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (
+        health_router,
+        people_router,
+        services_router,
+        jobs_router,
+        audit_router,
+        web_router,
+    ):
+        app.include_router(router)
+    return app

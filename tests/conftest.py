@@ -1,0 +1,132 @@
+"""Shared fixtures: the database under test (SQLite, and PostgreSQL when
+FIRELINE_TEST_POSTGRES_URL is set), a fixed clock, the app, and personas."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from fireline.core.clock import FixedClock
+from fireline.core.config import Settings
+from fireline.core.db import Database, normalise_url
+from fireline.core.migrate import upgrade
+from fireline.people import service as people
+from fireline.people.models import Role
+from fireline.core.audit import Actor
+from fireline.web.app import create_app
+
+POSTGRES_ENV = "FIRELINE_TEST_POSTGRES_URL"
+POSTGRES_HINT = (
+    f"PostgreSQL tests need {POSTGRES_ENV}, e.g. "
+    f"{POSTGRES_ENV}=postgresql://postgres@127.0.0.1:5432/fireline_test (bash .ci/run sets it)"
+)
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning
+PASSWORD = "correct horse battery"
+
+
+def postgres_base_url() -> str | None:
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fireline.db'}"
+        return
+    yield from _postgres_schema()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema, for tests that are only about PostgreSQL."""
+    yield from _postgres_schema()
+
+
+def _postgres_schema() -> Iterator[str]:
+    base = postgres_base_url()
+    if base is None:
+        pytest.skip(POSTGRES_HINT)
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(normalise_url(base))
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base else "?"
+    try:
+        yield f"{normalise_url(base)}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    upgrade(database.engine)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(START)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, migrate_on_start=False)
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database, clock: FixedClock):  # type: ignore[no-untyped-def]
+    return create_app(settings, database=db, clock=clock)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@dataclass(frozen=True)
+class Persona:
+    role: str
+    user_id: int | None
+    email: str | None
+    token: str | None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+
+@pytest.fixture
+def personas(db: Database, clock: FixedClock) -> dict[str, Persona]:
+    """admin, manager, responder and viewer users with API tokens, and anonymous."""
+    found: dict[str, Persona] = {"anonymous": Persona("anonymous", None, None, None)}
+    with db.transaction() as session:
+        for role in Role:
+            email = f"{role.value}@example.com"
+            user = people.create_user(
+                session,
+                actor=Actor.system("tests"),
+                now=clock.now(),
+                email=email,
+                name=role.value.title(),
+                role=role.value,
+                password=PASSWORD,
+            )
+            token = people.create_token(
+                session, actor=Actor.system("tests"), now=clock.now(), user=user, name="tests"
+            )
+            found[role.value] = Persona(role.value, user.id, email, token.secret)
+    return found
