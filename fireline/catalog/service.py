@@ -11,6 +11,7 @@ from fireline.catalog.models import Service
 from fireline.core import audit
 from fireline.core.audit import Actor
 from fireline.core.errors import Conflict, InvalidInput, NotFound
+from fireline.core.ids import as_row_id
 from fireline.people.service import check_slug, find_team
 
 TIERS = (1, 2, 3, 4)
@@ -62,9 +63,10 @@ def create_service(
 
 
 def find_service(session: Session, ref: str) -> Service:
+    row_id = as_row_id(ref)
     row = (
-        session.get(Service, int(ref))
-        if ref.isdigit()
+        session.get(Service, row_id)
+        if row_id is not None
         else session.scalar(select(Service).where(Service.slug == ref))
     )
     if row is None:

@@ -1,7 +1,98 @@
-"""CLI commands (being written)."""
+"""Commands that run fireline itself: ``serve``, ``worker`` and ``db``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
 
 import click
 
+from fireline.core.config import get_settings
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on [FIRELINE_HOST, 127.0.0.1]")
+@click.option("--port", type=int, default=None, help="Port to listen on [FIRELINE_PORT, 8000]")
+@click.option("--no-worker", is_flag=True, help="Serve only; run `fireline worker` elsewhere")
+@click.option("--no-migrate", is_flag=True, help="Do not apply database migrations at start")
+def serve(host: str | None, port: int | None, no_worker: bool, no_migrate: bool) -> None:
+    """Run the API, the web pages and (unless --no-worker) the jobs worker."""
+    import uvicorn
+
+    from fireline.web.app import create_app
+
+    settings = get_settings()
+    if no_migrate:
+        settings = settings.model_copy(update={"migrate_on_start": False})
+    setup_logging(settings.log_level)
+    app = create_app(settings, run_worker=not no_worker)
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+    )
+
+
+@click.command()
+def worker() -> None:
+    """Run the jobs worker alone; any number can share one PostgreSQL."""
+    from fireline.core.clock import SystemClock
+    from fireline.core.db import Database
+    from fireline.core.jobs.worker import Worker
+
+    settings = get_settings()
+    setup_logging(settings.log_level)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    db = Database(settings.database_url)
+    try:
+        Worker(db, SystemClock(), settings).run_forever(stop)
+    finally:
+        db.dispose()
+
+
+@click.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Apply every pending migration."""
+    from fireline.core.db import Database
+    from fireline.core.migrate import current_revision, upgrade
+
+    database = Database(get_settings().database_url)
+    upgrade(database.engine)
+    click.echo(f"database at revision {current_revision(database.engine)}")
+    database.dispose()
+
+
+@db.command()
+def current() -> None:
+    """Print the schema revision and whether migrations are pending."""
+    from fireline.core.db import Database
+    from fireline.core.migrate import current_revision, head_revision
+
+    database = Database(get_settings().database_url)
+    now, head = current_revision(database.engine), head_revision()
+    click.echo(
+        f"current {now}, latest {head}" + ("" if now == head else " (run `fireline db upgrade`)")
+    )
+    database.dispose()
+
 
 def register(main: click.Group) -> None:
-    """Add this module's commands to the ``fireline`` group."""
+    main.add_command(serve)
+    main.add_command(worker)
+    main.add_command(db)

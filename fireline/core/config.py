@@ -6,7 +6,6 @@ file; this object only says where things are and how the process runs.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -55,6 +54,6 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
-@lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    """Read the environment now; each process does this once at start."""
     return Settings()

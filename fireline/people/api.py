@@ -18,6 +18,7 @@ from fireline.core.deps import (
     require_viewer,
 )
 from fireline.core.errors import Forbidden, NotFound
+from fireline.core.ids import RowId
 from fireline.people import service
 from fireline.people.models import ApiToken, Role, Team, User
 
@@ -264,7 +265,7 @@ def create_token(
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
 def revoke_token(
-    token_id: int,
+    token_id: RowId,
     principal: Principal = Depends(require_viewer),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),

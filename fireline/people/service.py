@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from fireline.core import audit
 from fireline.core.audit import Actor
 from fireline.core.errors import Conflict, InvalidInput, NotFound, TooManyRequests
+from fireline.core.ids import as_row_id
 from fireline.core.secrets import hash_password, hash_token, new_token, verify_password
 from fireline.people.models import (
     ApiToken,
@@ -88,8 +89,9 @@ def get_user(session: Session, user_id: int) -> User:
 
 def find_user(session: Session, ref: str) -> User:
     """A user by id or e-mail address."""
-    if ref.isdigit():
-        return get_user(session, int(ref))
+    row_id = as_row_id(ref)
+    if row_id is not None:
+        return get_user(session, row_id)
     user = session.scalar(select(User).where(User.email == ref.strip().lower()))
     if user is None:
         raise NotFound(f"no user with e-mail {ref}")
@@ -206,9 +208,10 @@ def create_team(
 
 
 def find_team(session: Session, ref: str) -> Team:
+    row_id = as_row_id(ref)
     team = (
-        session.get(Team, int(ref))
-        if ref.isdigit()
+        session.get(Team, row_id)
+        if row_id is not None
         else session.scalar(select(Team).where(Team.slug == ref))
     )
     if team is None:

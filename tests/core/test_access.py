@@ -1,0 +1,83 @@
+"""Every API endpoint refuses the callers it should.
+
+The table below names the least role each operation needs. A new endpoint
+that is not in the table fails ``test_every_operation_is_declared``, so
+nobody can add a route without deciding who may call it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from fireline.people.models import Role
+from tests.conftest import Persona
+
+PUBLIC = "public"
+MINIMUM_ROLE: dict[tuple[str, str], str] = {
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,
+    ("GET", "/api/v1/me"): "viewer",
+    ("GET", "/api/v1/users"): "viewer",
+    ("POST", "/api/v1/users"): "admin",
+    ("GET", "/api/v1/users/{ref}"): "viewer",
+    ("PUT", "/api/v1/users/{ref}/role"): "admin",
+    ("GET", "/api/v1/teams"): "viewer",
+    ("POST", "/api/v1/teams"): "manager",
+    ("GET", "/api/v1/teams/{slug}"): "viewer",
+    ("POST", "/api/v1/teams/{slug}/members"): "manager",
+    ("DELETE", "/api/v1/teams/{slug}/members/{user_ref}"): "manager",
+    ("GET", "/api/v1/tokens"): "viewer",
+    ("POST", "/api/v1/tokens"): "viewer",
+    ("DELETE", "/api/v1/tokens/{token_id}"): "viewer",
+    ("GET", "/api/v1/services"): "viewer",
+    ("POST", "/api/v1/services"): "manager",
+    ("GET", "/api/v1/services/{ref}"): "viewer",
+}
+
+
+def operations(client: TestClient) -> list[tuple[str, str]]:
+    document = client.get("/api/v1/openapi.json").json()
+    return sorted(
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    )
+
+
+def concrete(path: str) -> str:
+    """Fill path parameters with an id nobody has, so no call changes the personas."""
+    return re.sub(r"\{[^}]+\}", "999999", path)
+
+
+def test_every_operation_is_declared(client: TestClient) -> None:
+    undeclared = [op for op in operations(client) if op not in MINIMUM_ROLE]
+    assert undeclared == [], "declare the least role for these operations in MINIMUM_ROLE"
+    stale = [op for op in MINIMUM_ROLE if op not in operations(client)]
+    assert stale == []
+
+
+@pytest.mark.parametrize("persona", ["anonymous", *[r.value for r in Role]])
+def test_each_operation_admits_exactly_the_right_roles(
+    client: TestClient, personas: dict[str, Persona], persona: str
+) -> None:
+    caller = personas[persona]
+    for (method, path), needed in MINIMUM_ROLE.items():
+        response = client.request(method, concrete(path), headers=caller.headers, json={})
+        status = response.status_code
+        where = f"{persona} {method} {path} -> {status} {response.text[:200]}"
+        assert status < 500, where
+        if needed == PUBLIC:
+            assert status not in (401, 403), where
+        elif persona == "anonymous":
+            assert status == 401, where
+            assert response.json()["error"]["code"] == "not_authenticated", where
+        elif Role(persona).allows(Role(needed)):
+            assert status not in (401, 403), where
+        else:
+            assert status == 403, where
+            assert response.json()["error"]["code"] == "forbidden", where
