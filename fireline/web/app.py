@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from fireline import __version__
 from fireline.catalog.api import router as services_router
+from fireline.core.api_docs import router as api_docs_router
 from fireline.core import migrate
 from fireline.core.audit_api import router as audit_router
 from fireline.core.clock import Clock, SystemClock
@@ -61,7 +62,7 @@ def create_app(
         version=__version__,
         description="Incident response: alerts, on-call, incidents, status page, post-mortems.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -76,6 +77,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         health_router,
+        api_docs_router,
         people_router,
         services_router,
         jobs_router,
