@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from fireline.core.audit import Actor
 from fireline.core.clock import FixedClock
 from fireline.core.config import Settings
 from fireline.core.db import Database, normalise_url
@@ -22,7 +23,6 @@ from fireline.core.migrate import upgrade
 from fireline.core.secrets import hash_password
 from fireline.people import service as people
 from fireline.people.models import Role
-from fireline.core.audit import Actor
 from fireline.web.app import create_app
 
 POSTGRES_ENV = "FIRELINE_TEST_POSTGRES_URL"

@@ -28,7 +28,9 @@ def env_for(server: LiveServer, persona: Persona, tmp_path: Path) -> dict[str, s
     }
 
 
-def test_user_commands(live_server: LiveServer, personas: dict[str, Persona], tmp_path: Path) -> None:
+def test_user_commands(
+    live_server: LiveServer, personas: dict[str, Persona], tmp_path: Path
+) -> None:
     admin = env_for(live_server, personas["admin"], tmp_path)
     result = run(["user", "create", "kim@example.com", "--name", "Kim", "--role", "viewer"], admin)
     assert result.exit_code == 0, result.output
@@ -59,7 +61,11 @@ def test_token_commands_and_login(
     secret = created.stdout.strip().splitlines()[0]
     assert secret.startswith("flt_")
 
-    login_env = {"XDG_CONFIG_HOME": env["XDG_CONFIG_HOME"], "FIRELINE_URL": "", "FIRELINE_TOKEN": ""}
+    login_env = {
+        "XDG_CONFIG_HOME": env["XDG_CONFIG_HOME"],
+        "FIRELINE_URL": "",
+        "FIRELINE_TOKEN": "",
+    }
     result = run(["login", "--url", live_server.url, "--token", secret], login_env)
     assert result.exit_code == 0, result.output
     config = Path(env["XDG_CONFIG_HOME"]) / "fireline" / "config.json"
@@ -74,7 +80,11 @@ def test_token_commands_and_login(
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
-    env = {"FIRELINE_URL": "http://127.0.0.1:9", "FIRELINE_TOKEN": "x", "XDG_CONFIG_HOME": str(tmp_path)}
+    env = {
+        "FIRELINE_URL": "http://127.0.0.1:9",
+        "FIRELINE_TOKEN": "x",
+        "XDG_CONFIG_HOME": str(tmp_path),
+    }
     result = run(["user", "list"], env)
     assert result.exit_code == 1 and "cannot reach fireline" in result.output
 

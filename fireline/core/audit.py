@@ -83,6 +83,7 @@ def format_time(at: datetime) -> str:
 
 def canonical_record(event: AuditEvent | dict[str, Any]) -> dict[str, Any]:
     """The fields that the hash covers, in a form that survives export and import."""
+
     def get(name: str) -> Any:
         return event[name] if isinstance(event, dict) else getattr(event, name)
 
@@ -191,7 +192,11 @@ def iter_records(session: Session, batch: int = 5000) -> Iterator[dict[str, Any]
         for row in rows:
             count += 1
             last = row["seq"]
-            yield {**canonical_record(dict(row)), "prev_hash": row["prev_hash"], "hash": row["hash"]}
+            yield {
+                **canonical_record(dict(row)),
+                "prev_hash": row["prev_hash"],
+                "hash": row["hash"],
+            }
         if count < batch:
             return
 

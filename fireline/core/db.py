@@ -106,12 +106,13 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session whose uncommitted work is rolled back on exit."""
+        """A session whose uncommitted work is rolled back on exit.
+
+        Closing (rather than rolling back) keeps loaded objects readable afterwards."""
         session = self.sessions()
         try:
             yield session
         finally:
-            session.rollback()
             session.close()
 
     @contextmanager

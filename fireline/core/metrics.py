@@ -13,12 +13,11 @@ from collections.abc import Awaitable, Callable, Iterator
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import Response
 
 from fireline.core.db import Database
-from fireline.core.jobs.models import Job, JobState
+from fireline.core.jobs import queue
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -33,12 +32,8 @@ class JobsCollector(Collector):
         family = GaugeMetricFamily(
             "fireline_jobs", "Jobs in the jobs table by state", labels=["state"]
         )
-        counts = {state.value: 0 for state in JobState}
         with self.db.session() as session:
-            for state, count in session.execute(
-                select(Job.state, func.count()).group_by(Job.state)
-            ):
-                counts[state] = count
+            counts = queue.counts_by_state(session)
         for state, count in counts.items():
             family.add_metric([state], count)
         yield family

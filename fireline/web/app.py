@@ -13,8 +13,8 @@ from fastapi.staticfiles import StaticFiles
 
 from fireline import __version__
 from fireline.catalog.api import router as services_router
-from fireline.core.api_docs import router as api_docs_router
 from fireline.core import migrate
+from fireline.core.api_docs import router as api_docs_router
 from fireline.core.audit_api import router as audit_router
 from fireline.core.clock import Clock, SystemClock
 from fireline.core.config import Settings, get_settings

@@ -12,8 +12,13 @@ def test_manager_creates_service_owned_by_team(
 ) -> None:
     manager = personas["manager"].headers
     client.post("/api/v1/teams", json={"slug": "payments", "name": "Payments"}, headers=manager)
-    body = {"slug": "checkout", "name": "Checkout", "owner_team": "payments", "tier": 1,
-            "runbook_url": "https://wiki.example.com/checkout"}
+    body = {
+        "slug": "checkout",
+        "name": "Checkout",
+        "owner_team": "payments",
+        "tier": 1,
+        "runbook_url": "https://wiki.example.com/checkout",
+    }
     response = client.post("/api/v1/services", json=body, headers=manager)
     assert response.status_code == 201, response.text
     assert response.json()["owner_team"] == "payments"

@@ -52,7 +52,9 @@ def test_naive_timestamps_are_refused(db: Database) -> None:
 def test_foreign_keys_are_enforced(db: Database) -> None:
     with db.session() as session, pytest.raises(Exception, match=r"(?i)foreign key"):
         session.execute(
-            text("INSERT INTO team_memberships (team_id, user_id, is_lead) VALUES (999, 999, false)")
+            text(
+                "INSERT INTO team_memberships (team_id, user_id, is_lead) VALUES (999, 999, false)"
+            )
         )
         session.flush()
 

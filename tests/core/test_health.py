@@ -37,7 +37,10 @@ def test_metrics_count_requests_by_route_and_jobs_by_state(
     for user_id in (1, 2):
         client.get(f"/api/v1/users/{user_id}", headers=personas["viewer"].headers)
     body = client.get("/metrics").text
-    assert 'fireline_http_requests_total{method="GET",route="/api/v1/users/{ref}",status="200"} 2.0' in body
+    assert (
+        'fireline_http_requests_total{method="GET",route="/api/v1/users/{ref}",status="200"} 2.0'
+        in body
+    )
     assert "fireline_http_request_duration_seconds_bucket" in body
     assert 'fireline_jobs{state="queued"} 0.0' in body
 

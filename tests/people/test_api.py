@@ -21,7 +21,12 @@ def test_me_names_the_caller(client: TestClient, personas: dict[str, Persona]) -
 def test_admin_creates_user_and_it_is_audited(
     client: TestClient, personas: dict[str, Persona], db: Database
 ) -> None:
-    body = {"email": "Ada@Example.com", "name": "Ada", "role": "manager", "time_zone": "Europe/Berlin"}
+    body = {
+        "email": "Ada@Example.com",
+        "name": "Ada",
+        "role": "manager",
+        "time_zone": "Europe/Berlin",
+    }
     response = client.post("/api/v1/users", json=body, headers=personas["admin"].headers)
     assert response.status_code == 201, response.text
     created = response.json()
@@ -63,7 +68,9 @@ def test_role_change_and_last_admin_protection(
     client: TestClient, personas: dict[str, Persona]
 ) -> None:
     admin = personas["admin"].headers
-    response = client.put("/api/v1/users/viewer@example.com/role", json={"role": "responder"}, headers=admin)
+    response = client.put(
+        "/api/v1/users/viewer@example.com/role", json={"role": "responder"}, headers=admin
+    )
     assert response.status_code == 200
     assert response.json()["role"] == "responder"
     response = client.put(
@@ -78,11 +85,15 @@ def test_teams_and_members(client: TestClient, personas: dict[str, Persona]) -> 
     response = client.post("/api/v1/teams", json={"slug": "sre", "name": "SRE"}, headers=manager)
     assert response.status_code == 201
     response = client.post(
-        "/api/v1/teams/sre/members", json={"user": "responder@example.com", "is_lead": True}, headers=manager
+        "/api/v1/teams/sre/members",
+        json={"user": "responder@example.com", "is_lead": True},
+        headers=manager,
     )
     assert response.status_code == 201
     assert response.json()["members"][0]["email"] == "responder@example.com"
-    assert client.get("/api/v1/users/responder@example.com", headers=manager).json()["teams"] == ["sre"]
+    assert client.get("/api/v1/users/responder@example.com", headers=manager).json()["teams"] == [
+        "sre"
+    ]
     bad = client.post("/api/v1/teams", json={"slug": "Bad Slug", "name": "x"}, headers=manager)
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "slug"
     gone = client.delete("/api/v1/teams/sre/members/responder@example.com", headers=manager)
@@ -109,7 +120,9 @@ def test_token_shown_once_stored_hashed_and_revocable(
         row = session.get(ApiToken, created.json()["id"])
         assert row is not None and row.last_used_at is not None
 
-    assert client.delete(f"/api/v1/tokens/{created.json()['id']}", headers=viewer).status_code == 200
+    assert (
+        client.delete(f"/api/v1/tokens/{created.json()['id']}", headers=viewer).status_code == 200
+    )
     refused = client.get("/api/v1/me", headers=own)
     assert refused.status_code == 401
     assert refused.json()["error"]["code"] == "not_authenticated"
@@ -121,13 +134,19 @@ def test_tokens_of_others_are_invisible(client: TestClient, personas: dict[str, 
     response = client.delete(f"/api/v1/tokens/{token_id}", headers=personas["responder"].headers)
     assert response.status_code == 404
     response = client.post(
-        "/api/v1/tokens", json={"name": "x", "user": "admin@example.com"}, headers=personas["responder"].headers
+        "/api/v1/tokens",
+        json={"name": "x", "user": "admin@example.com"},
+        headers=personas["responder"].headers,
     )
     assert response.status_code == 403
     response = client.post(
-        "/api/v1/tokens", json={"name": "ci", "user": "responder@example.com"}, headers=personas["admin"].headers
+        "/api/v1/tokens",
+        json={"name": "ci", "user": "responder@example.com"},
+        headers=personas["admin"].headers,
     )
-    assert response.status_code == 201 and response.json()["user_id"] == personas["responder"].user_id
+    assert (
+        response.status_code == 201 and response.json()["user_id"] == personas["responder"].user_id
+    )
 
 
 def test_malformed_bearer_header_is_refused(client: TestClient) -> None:

@@ -1,0 +1,183 @@
+"""The jobs table as a queue: enqueue, claim, complete, fail, retry.
+
+Every function works inside the caller's session; the worker decides where
+transactions begin and end. Claims use ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, so workers never wait for each other or take the same job; on
+SQLite the single writer (``BEGIN IMMEDIATE``) gives the same guarantee.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from fireline.core.errors import Conflict, InvalidInput, NotFound
+from fireline.core.jobs.backoff import retry_delay
+from fireline.core.jobs.models import Job, JobState
+
+DEFAULT_MAX_ATTEMPTS = 8
+MAX_ERROR_LENGTH = 2000
+
+
+def enqueue(
+    session: Session,
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    due_at: datetime | None = None,
+    idempotency_key: str | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> Job:
+    """Add a job, or return the existing one with the same idempotency key."""
+    values = {
+        "kind": kind,
+        "payload": payload,
+        "idempotency_key": idempotency_key,
+        "state": JobState.queued.value,
+        "due_at": due_at or now,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if idempotency_key is None:
+        job = Job(**values)
+        session.add(job)
+        session.flush()
+        return job
+    # INSERT … ON CONFLICT DO NOTHING: two concurrent enqueuers of one key make one row.
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(Job).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    return session.scalars(select(Job).where(Job.idempotency_key == idempotency_key)).one()
+
+
+def _claimable(now: datetime) -> Any:
+    due = and_(Job.state == JobState.queued.value, Job.due_at <= now)
+    abandoned = and_(Job.state == JobState.running.value, Job.locked_until < now)
+    return or_(due, abandoned)
+
+
+def claim(
+    session: Session, *, worker_id: str, now: datetime, lease: timedelta, limit: int
+) -> list[int]:
+    """Take up to ``limit`` due jobs, oldest due first, and lease them to ``worker_id``.
+
+    A running job whose lease ran out belonged to a worker that died (or hung);
+    it is taken again, unless it has used up its attempts, in which case it is dead.
+    """
+    query = select(Job).where(_claimable(now)).order_by(Job.due_at, Job.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    claimed: list[int] = []
+    for job in session.scalars(query):
+        job.updated_at = now
+        if job.state == JobState.running.value and job.attempts >= job.max_attempts:
+            job.state = JobState.dead.value
+            job.last_error = f"abandoned by {job.locked_by} after {job.attempts} attempts"
+            job.locked_by, job.locked_until, job.finished_at = None, None, now
+            continue
+        job.state = JobState.running.value
+        job.locked_by = worker_id
+        job.locked_until = now + lease
+        job.attempts += 1
+        claimed.append(job.id)
+    session.flush()
+    return claimed
+
+
+def complete(session: Session, *, job_id: int, worker_id: str, now: datetime) -> bool:
+    """Mark a job done if this worker still holds it. ``False`` means the lease was
+    lost (another worker took the job over), and the caller must roll back."""
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.running.value, Job.locked_by == worker_id)
+        .values(
+            state=JobState.done.value,
+            finished_at=now,
+            updated_at=now,
+            locked_by=None,
+            locked_until=None,
+            last_error=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def fail(
+    session: Session,
+    *,
+    job_id: int,
+    worker_id: str,
+    error: str,
+    now: datetime,
+    rng: random.Random | None = None,
+) -> JobState | None:
+    """Record a failed attempt: queue the next one after a backoff, or mark the job dead."""
+    job = session.get(Job, job_id)
+    if job is None or job.state != JobState.running.value or job.locked_by != worker_id:
+        return None
+    job.last_error = error[:MAX_ERROR_LENGTH]
+    job.locked_by, job.locked_until, job.updated_at = None, None, now
+    if job.attempts >= job.max_attempts:
+        job.state, job.finished_at = JobState.dead.value, now
+    else:
+        job.state = JobState.queued.value
+        job.due_at = now + retry_delay(job.attempts, rng)
+    session.flush()
+    return JobState(job.state)
+
+
+def retry(session: Session, *, job_id: int, now: datetime) -> Job:
+    """Put a dead (or waiting) job back in the queue, due now, with a fresh set of attempts."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFound(f"no job with id {job_id}")
+    if job.state not in (JobState.dead.value, JobState.queued.value):
+        raise Conflict(f"job {job_id} is {job.state}; only dead or queued jobs can be retried")
+    job.state, job.due_at, job.attempts = JobState.queued.value, now, 0
+    job.finished_at, job.updated_at = None, now
+    session.flush()
+    return job
+
+
+def counts_by_state(session: Session) -> dict[str, int]:
+    counts = {state.value: 0 for state in JobState}
+    for state, count in session.execute(select(Job.state, func.count()).group_by(Job.state)):
+        counts[state] = count
+    return counts
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    state: str | None = None
+    kind: str | None = None
+    limit: int = 100
+
+    def __post_init__(self) -> None:
+        if self.state is not None and self.state not in {s.value for s in JobState}:
+            allowed = ", ".join(s.value for s in JobState)
+            raise InvalidInput(
+                f"unknown state {self.state!r}; expected one of {allowed}", field="state"
+            )
+        if not 1 <= self.limit <= 1000:
+            raise InvalidInput("limit must be between 1 and 1000", field="limit")
+
+
+def list_jobs(session: Session, filter: JobFilter) -> list[Job]:
+    query = select(Job).order_by(Job.id.desc()).limit(filter.limit)
+    if filter.state:
+        query = query.where(Job.state == filter.state)
+    if filter.kind:
+        query = query.where(Job.kind == filter.kind)
+    return list(session.scalars(query))

@@ -1,0 +1,73 @@
+"""Job handlers by kind. Built-in handlers register exactly as outside ones do:
+with :func:`job_handler`, in a module the worker imports."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from fireline.core.clock import Clock
+from fireline.core.jobs.models import Job
+
+# Modules whose handlers every worker loads; later features add theirs here.
+BUILTIN_MODULES: tuple[str, ...] = ("fireline.core.jobs.builtin",)
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a handler gets.
+
+    ``session`` is the transaction that marks the job done: a handler's
+    database writes commit together with its completion, so they happen
+    exactly once. Effects outside the database (an e-mail, a webhook) happen
+    at least once; pass ``job.idempotency_key`` or ``job.id`` to receivers so
+    they can drop repeats.
+    """
+
+    session: Session
+    job: Job
+    payload: dict[str, Any]
+    now: datetime
+    clock: Clock
+
+
+Handler = Callable[[JobContext], None]
+
+
+class UnknownJobKind(LookupError):
+    pass
+
+
+_handlers: dict[str, Handler] = {}
+
+
+def job_handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        existing = _handlers.get(kind)
+        if existing is not None and existing is not fn:
+            raise ValueError(f"job kind {kind!r} already has a handler: {existing.__qualname__}")
+        _handlers[kind] = fn
+        return fn
+
+    return register
+
+
+def handler_for(kind: str) -> Handler:
+    try:
+        return _handlers[kind]
+    except KeyError:
+        raise UnknownJobKind(f"no handler is registered for job kind {kind!r}") from None
+
+
+def known_kinds() -> list[str]:
+    return sorted(_handlers)
+
+
+def load_handler_modules(extra: Iterable[str] = ()) -> None:
+    for module in (*BUILTIN_MODULES, *extra):
+        importlib.import_module(module)
