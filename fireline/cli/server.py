@@ -26,13 +26,17 @@ def serve(host: str | None, port: int | None, no_worker: bool, no_migrate: bool)
     """Run the API, the web pages and (unless --no-worker) the jobs worker."""
     import uvicorn
 
+    from fireline.plan import PlanError
     from fireline.web.app import create_app
 
     settings = get_settings()
     if no_migrate:
         settings = settings.model_copy(update={"migrate_on_start": False})
     setup_logging(settings.log_level)
-    app = create_app(settings, run_worker=not no_worker)
+    try:
+        app = create_app(settings, run_worker=not no_worker)
+    except PlanError as exc:
+        raise click.ClickException(f"the plan file has problems:\n{exc}") from None
     uvicorn.run(
         app,
         host=host or settings.host,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     demo_password: SecretStr = SecretStr("fireline-demo")
+
+    @field_validator("plan", mode="before")
+    @classmethod
+    def _empty_plan_is_none(cls, value: object) -> object:
+        return None if value == "" else value
 
     @property
     def secure_cookies(self) -> bool:

@@ -1,10 +1,21 @@
-"""The incident response plan as code (placeholder until the plan loader lands)."""
+"""The incident response plan as code: ``fireline.yaml`` over built-in defaults."""
 
-from __future__ import annotations
+from fireline.plan.loader import (
+    PlanError,
+    PlanProblem,
+    default_plan,
+    load_effective_plan,
+    load_plan_file,
+    load_plan_text,
+)
+from fireline.plan.schema import Plan
 
-from pathlib import Path
-from typing import Any
-
-
-def load_effective_plan(path: Path | None) -> Any:
-    return None
+__all__ = [
+    "Plan",
+    "PlanError",
+    "PlanProblem",
+    "default_plan",
+    "load_effective_plan",
+    "load_plan_file",
+    "load_plan_text",
+]
