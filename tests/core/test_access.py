@@ -36,6 +36,8 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/jobs"): "manager",
     ("GET", "/api/v1/jobs/counts"): "viewer",
     ("POST", "/api/v1/jobs/{job_id}/retry"): "admin",
+    ("GET", "/api/v1/audit"): "admin",
+    ("GET", "/api/v1/audit/verify"): "admin",
     ("GET", "/api/v1/services"): "viewer",
     ("POST", "/api/v1/services"): "manager",
     ("GET", "/api/v1/services/{ref}"): "viewer",
