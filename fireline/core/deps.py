@@ -111,7 +111,7 @@ def optional_principal(
     return _principal(web.user, "session", web.csrf_token)
 
 
-async def _check_csrf(request: Request, principal: Principal) -> None:
+async def check_csrf(request: Request, principal: Principal) -> None:
     """Cookie-authenticated writes must echo the session's CSRF token."""
     if principal.via != "session" or request.method in SAFE_METHODS:
         return
@@ -134,7 +134,7 @@ def require(role: Role) -> Callable[..., object]:
     ) -> Principal:
         if principal is None:
             raise NotAuthenticated("sign in or send 'Authorization: Bearer <token>'")
-        await _check_csrf(request, principal)
+        await check_csrf(request, principal)
         if not principal.can(role):
             raise Forbidden(f"this needs the {role.value} role; you are {principal.role.value}")
         return principal

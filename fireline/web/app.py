@@ -26,6 +26,8 @@ from fireline.core.jobs.worker import BackgroundWorker
 from fireline.core.metrics import Metrics
 from fireline.people.api import router as people_router
 from fireline.plan import load_effective_plan
+from fireline.web.pages import error_page, install_page_handlers
+from fireline.web.security_headers import security_headers
 from fireline.web.views import router as web_router
 
 log = logging.getLogger("fireline")
@@ -72,7 +74,9 @@ def create_app(
     app.state.plan = plan
     app.state.metrics = Metrics(db)
 
-    install_error_handlers(app)
+    install_error_handlers(app, render_html=error_page)
+    install_page_handlers(app)
+    app.middleware("http")(security_headers)
     app.middleware("http")(app.state.metrics.middleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (

@@ -1,3 +1,104 @@
-from fastapi import APIRouter
+"""The web pages: dashboard and the areas of the navigation.
 
-router = APIRouter()
+Each group of pages lives in its own module; this router gathers them so the
+app factory includes one router for the whole web layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from fireline.catalog.models import Service
+from fireline.core.deps import Principal, get_session
+from fireline.core.jobs import queue
+from fireline.people.models import Team, User
+from fireline.web import auth_views, settings_views
+from fireline.web.pages import page_viewer
+from fireline.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+router.include_router(auth_views.router)
+router.include_router(settings_views.router)
+
+# Areas whose pages arrive with later features; each says what it will hold.
+AREAS = {
+    "/incidents": (
+        "Incidents",
+        "Declared incidents with their commander, severity, SLA clocks, roles, tasks and timeline.",
+        "No incidents yet. When something breaks, this is where the response is coordinated.",
+    ),
+    "/alerts": (
+        "Alerts",
+        "Alerts from Prometheus Alertmanager, Grafana, PagerDuty-compatible clients, webhooks and heartbeats, deduplicated and grouped by service.",
+        "No alerts received yet. Each service gets its own integration keys here.",
+    ),
+    "/oncall": (
+        "On-call",
+        "Schedules, rotations, overrides and escalation policies: who is paged, and when.",
+        "No schedules yet. Teams and people are already set up under Settings.",
+    ),
+    "/statuspage": (
+        "Status page",
+        "The public status page: components, public incident updates, scheduled maintenance and subscribers.",
+        "Nothing is published yet.",
+    ),
+    "/postmortems": (
+        "Post-mortems",
+        "Blameless post-mortems drafted from incident timelines, with action items tracked to closure.",
+        "No post-mortems yet. They start from resolved incidents.",
+    ),
+    "/insights": (
+        "Insights",
+        "MTTD, MTTA, MTTR, SLA compliance, repeat incidents and on-call load over time.",
+        "No data yet: the numbers come from incidents and pages.",
+    ),
+}
+
+
+@router.get("/")
+def dashboard(
+    request: Request,
+    principal: Principal = Depends(page_viewer),
+    session: Session = Depends(get_session),
+) -> Response:
+    def count(model: type) -> int:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+    context = {
+        "title": "Dashboard",
+        "counts": {"people": count(User), "teams": count(Team), "services": count(Service)},
+        "jobs": queue.counts_by_state(session),
+        "base_url": str(request.base_url).rstrip("/"),
+    }
+    return render(request, "dashboard.html", context, principal=principal)
+
+
+@router.get("/dashboard/jobs")
+def dashboard_jobs(
+    request: Request,
+    principal: Principal = Depends(page_viewer),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The jobs card alone, refreshed in place by htmx."""
+    context = {"jobs": queue.counts_by_state(session)}
+    return render(request, "_jobs_card.html", context, principal=principal)
+
+
+def _area_page(path: str) -> Callable[..., Response]:
+    title, description, empty = AREAS[path]
+
+    def page(request: Request, principal: Principal = Depends(page_viewer)) -> Response:
+        context = {"title": title, "description": description, "empty": empty}
+        return render(request, "area.html", context, principal=principal)
+
+    page.__name__ = f"area_{path.strip('/')}"
+    return page
+
+
+for _path in AREAS:
+    router.add_api_route(_path, _area_page(_path), methods=["GET"])
