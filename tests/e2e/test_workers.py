@@ -140,3 +140,31 @@ def test_sigkilled_server_loses_no_job_and_reruns_none_that_finished(pg: Databas
     assert sorted(per_job) == sorted(ids), "no job may be lost"
     assert all(per_job[job_id] == 1 for job_id in finished_before_kill), "finished jobs re-ran"
     assert set(per_job.values()) == {1}
+
+
+def test_serve_without_worker_and_a_separate_worker(pg: Database) -> None:
+    import httpx
+
+    [job_id] = enqueue_many(pg, 1, {})
+    port = free_port()
+    env = process_env(pg)
+    server = start(["serve", "--no-worker", "--port", str(port)], env)
+    try:
+        wait_for(lambda: _ready(httpx, port), 30, "the server to be ready")
+        time.sleep(1.0)  # several poll intervals: a worker inside serve would have run it
+        assert finished(pg) == 0
+        worker = start(["worker"], env)
+        try:
+            wait_for(lambda: finished(pg) == 1, 30, "the separate worker to run the job")
+        finally:
+            stop_all([worker])
+    finally:
+        stop_all([server])
+    assert runs_per_job(pg) == {job_id: 1}
+
+
+def _ready(httpx, port: int) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        return bool(httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200)
+    except httpx.HTTPError:
+        return False
