@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("fireline.errors")
@@ -131,6 +132,18 @@ def install_error_handlers(app: FastAPI, render_html: HtmlRenderer | None = None
         return JSONResponse(
             error_body(code, message), status_code=exc.status_code, headers=exc.headers
         )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> Response:
+        # The database refused a value a client sent (a NUL byte, a number out of
+        # range): the client's mistake, so a 4xx, and the transaction was not committed.
+        log.info(
+            "database refused a value on %s %s: %s", request.method, request.url.path, exc.orig
+        )
+        message = "a value in this request cannot be stored (for example a NUL character or a number out of range)"
+        if render_html and wants_html(request):
+            return render_html(request, 422, message)
+        return JSONResponse(error_body("invalid", message), status_code=422)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

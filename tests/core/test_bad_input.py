@@ -19,6 +19,10 @@ GARBAGE_BODIES: list[tuple[bytes, str]] = [
     (b"email=x&name=y", "application/x-www-form-urlencoded"),
     (b"<xml/>", "text/xml"),
     (b"", "application/json"),
+    (
+        b'{"email": "a\\u0000@example.com", "name": "nul\\u0000", "slug": "x\\u0000", "role": "viewer"}',
+        "application/json",
+    ),
 ]
 
 
