@@ -24,9 +24,15 @@ from sqlalchemy import create_engine, text
 from fireline.core import audit
 from fireline.core.audit import Actor
 from fireline.core.db import Database, normalise_url
+from fireline.core.jobs.registry import JobContext, job_handler
 from fireline.core.migrate import upgrade
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@job_handler("bench.noop")
+def _noop(_ctx: JobContext) -> None:
+    """Measures the queue, not a handler."""
 
 
 @dataclass
@@ -109,21 +115,166 @@ def bench_audit_append(db: Database, kind: str) -> list[Result]:
     ]
 
 
+def bench_jobs(db: Database, kind: str) -> list[Result]:
+    """Jobs enqueued with idempotency keys, then drained by one in-process worker."""
+    from fireline.core.clock import SystemClock
+    from fireline.core.config import Settings
+    from fireline.core.jobs import queue
+    from fireline.core.jobs.worker import Worker
+
+    count = 2000
+    clock = SystemClock()
+    started = time.perf_counter()
+    with db.transaction() as session:
+        for i in range(count):
+            queue.enqueue(
+                session,
+                kind="bench.noop",
+                payload={"i": i},
+                now=clock.now(),
+                idempotency_key=f"bench:{i}",
+            )
+    enqueue_rate = count / (time.perf_counter() - started)
+    worker = Worker(db, clock, Settings(database_url=db.url, worker_batch=50))
+    started = time.perf_counter()
+    while worker.run_once():
+        pass
+    run_rate = count / (time.perf_counter() - started)
+    # A SEV1 paging a team of twenty over four channels is under a hundred jobs;
+    # an alert storm pages per alert group, not per alert.
+    return [
+        Result(
+            "jobs enqueued with idempotency keys",
+            kind,
+            round(enqueue_rate),
+            "jobs/s",
+            ">= 500/s",
+            enqueue_rate >= 500,
+        ),
+        Result(
+            "jobs run by one worker (no-op handler)",
+            kind,
+            round(run_rate),
+            "jobs/s",
+            ">= 100/s",
+            run_rate >= 100,
+        ),
+    ]
+
+
+def bench_api(db: Database, kind: str) -> list[Result]:
+    """Authenticated GET /api/v1/me through a real uvicorn server, one client, in sequence."""
+    import socket
+    import threading
+
+    import httpx
+    import uvicorn
+
+    from fireline.core.clock import SystemClock
+    from fireline.core.config import Settings
+    from fireline.people import service as people
+    from fireline.web.app import create_app
+
+    with db.transaction() as session:
+        user = people.create_user(
+            session, actor=Actor.system(), now=NOW, email="bench@example.com", name="Bench"
+        )
+        token = people.create_token(
+            session, actor=Actor.system(), now=NOW, user=user, name="bench"
+        ).secret
+    app = create_app(
+        Settings(database_url=db.url, migrate_on_start=False), database=db, clock=SystemClock()
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    latencies = []
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
+        for _ in range(50):  # warm up
+            client.get("/api/v1/me")
+        for _ in range(500):
+            started = time.perf_counter()
+            client.get("/api/v1/me").raise_for_status()
+            latencies.append((time.perf_counter() - started) * 1000)
+    server.should_exit = True
+    thread.join()
+    latencies.sort()
+    p50, p95 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.95)]
+    return [
+        Result("GET /api/v1/me p50", kind, round(p50, 2), "ms", "<= 10 ms", p50 <= 10),
+        Result("GET /api/v1/me p95", kind, round(p95, 2), "ms", "<= 25 ms", p95 <= 25),
+    ]
+
+
+def bench_memory(db: Database, kind: str) -> list[Result]:
+    """Resident memory of a `fireline serve` process (API, pages and worker), idle
+    and after 2,000 requests."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    with db.transaction() as session:
+        from fireline.people import service as people
+
+        user = people.create_user(
+            session, actor=Actor.system(), now=NOW, email="mem@example.com", name="Mem"
+        )
+        token = people.create_token(
+            session, actor=Actor.system(), now=NOW, user=user, name="mem"
+        ).secret
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "FIRELINE_DATABASE_URL": db.url, "FIRELINE_LOG_LEVEL": "WARNING"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "fireline", "serve", "--port", str(port)], env=env
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        idle = _rss_mb(server.pid)
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+            for i in range(2000):
+                client.get("/api/v1/me" if i % 2 else "/api/v1/users").raise_for_status()
+        busy = _rss_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+    return [
+        Result("serve RSS idle", kind, round(idle), "MB", "<= 150 MB", idle <= 150),
+        Result("serve RSS after 2,000 requests", kind, round(busy), "MB", "<= 200 MB", busy <= 200),
+    ]
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
 BENCHES: dict[str, Callable[[Database, str], list[Result]]] = {
+    "memory": bench_memory,
     "audit": bench_audit_append,
+    "jobs": bench_jobs,
+    "api": bench_api,
 }
-
-
-def register(
-    name: str,
-) -> Callable[[Callable[[Database, str], list[Result]]], Callable[[Database, str], list[Result]]]:
-    def decorator(
-        fn: Callable[[Database, str], list[Result]],
-    ) -> Callable[[Database, str], list[Result]]:
-        BENCHES[name] = fn
-        return fn
-
-    return decorator
 
 
 def main() -> int:

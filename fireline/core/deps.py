@@ -8,7 +8,7 @@ from datetime import datetime
 
 from fastapi import Depends, Request
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from fireline.core.audit import Actor
 from fireline.core.clock import Clock
@@ -24,26 +24,29 @@ CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_database(request: Request) -> Database:
+# Trivial dependencies are async so FastAPI runs them inline instead of
+# sending each to the thread pool.
+async def get_database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with get_database(request).session() as session:
+    db: Database = request.app.state.db
+    with db.session() as session:
         yield session
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_now(clock: Clock = Depends(get_clock)) -> datetime:
+async def get_now(clock: Clock = Depends(get_clock)) -> datetime:
     return clock.now()
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -78,7 +81,11 @@ def _from_bearer(session: Session, header: str, now: datetime) -> Principal | No
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip())))
+    row = session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))
+        .where(ApiToken.token_hash == hash_token(token.strip()))
+    )
     if row is None or row.revoked_at is not None or not row.user.is_active:
         raise NotAuthenticated("this API token is unknown or revoked")
     # Recording last use is best effort: a busy database must not fail the request.
@@ -91,7 +98,11 @@ def _from_bearer(session: Session, header: str, now: datetime) -> Principal | No
 def find_web_session(session: Session, cookie: str | None, now: datetime) -> WebSession | None:
     if not cookie:
         return None
-    row = session.scalar(select(WebSession).where(WebSession.token_hash == hash_token(cookie)))
+    row = session.scalar(
+        select(WebSession)
+        .options(joinedload(WebSession.user))
+        .where(WebSession.token_hash == hash_token(cookie))
+    )
     if row is None or row.expires_at <= now or not row.user.is_active:
         return None
     return row

@@ -23,11 +23,11 @@ from fireline.core.errors import install_error_handlers
 from fireline.core.health import router as health_router
 from fireline.core.jobs.api import router as jobs_router
 from fireline.core.jobs.worker import BackgroundWorker
-from fireline.core.metrics import Metrics
+from fireline.core.metrics import Metrics, MetricsMiddleware
 from fireline.people.api import router as people_router
 from fireline.plan import load_effective_plan
 from fireline.web.pages import error_page, install_page_handlers
-from fireline.web.security_headers import security_headers
+from fireline.web.security_headers import SecurityHeaders
 from fireline.web.views import router as web_router
 
 log = logging.getLogger("fireline")
@@ -76,8 +76,8 @@ def create_app(
 
     install_error_handlers(app, render_html=error_page)
     install_page_handlers(app)
-    app.middleware("http")(security_headers)
-    app.middleware("http")(app.state.metrics.middleware)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         health_router,

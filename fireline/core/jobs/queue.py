@@ -55,9 +55,15 @@ def enqueue(
         return job
     # INSERT … ON CONFLICT DO NOTHING: two concurrent enqueuers of one key make one row.
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(Job).values(**values).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    statement = (
+        insert(Job)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(Job)
     )
+    created = session.scalars(statement).first()
+    if created is not None:
+        return created
     return session.scalars(select(Job).where(Job.idempotency_key == idempotency_key)).one()
 
 
