@@ -88,7 +88,8 @@ def _from_bearer(session: Session, header: str, now: datetime) -> Principal | No
     )
     if row is None or row.revoked_at is not None or not row.user.is_active:
         raise NotAuthenticated("this API token is unknown or revoked")
-    # Recording last use is best effort: a busy database must not fail the request.
+    # Last use is recorded at most once a minute, so a busy script does not turn
+    # every read into a write; it commits on its own, before the request's work.
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
         row.last_used_at = now
         session.commit()

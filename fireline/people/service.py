@@ -346,7 +346,10 @@ def login(
     policy: LoginPolicy,
 ) -> NewWebSession:
     """Check a password and open a web session; failed attempts are rate-limited
-    per account and per client address."""
+    per account and per client address.
+
+    Unlike other use cases this commits on its failure paths: the failed attempt
+    must be stored even though the caller answers with an error."""
     keys = _failure_keys(email, client)
     since = now - policy.window
     session.execute(delete(LoginFailure).where(LoginFailure.at < since))
