@@ -140,6 +140,24 @@ class Role(Strict):
     single: bool = Field(default=False, description="at most one person holds it at a time")
 
 
+class Answer(Strict):
+    key: str = Field(pattern=KEY)
+    text: str = Field(min_length=1)
+    severity: str = Field(description="the severity this answer points to")
+
+
+class Question(Strict):
+    key: str = Field(pattern=KEY)
+    text: str = Field(min_length=1)
+    answers: list[Answer] = Field(min_length=2)
+
+
+class Classification(Strict):
+    """Questions asked at declaration; the most severe answer suggests the severity."""
+
+    questions: list[Question] = Field(default_factory=list)
+
+
 class Plan(Strict):
     version: Literal[1] = 1
     organisation: Organisation
@@ -150,6 +168,7 @@ class Plan(Strict):
     lifecycles: list[Lifecycle] = Field(min_length=1)
     incident_types: list[IncidentType] = Field(min_length=1)
     roles: list[Role] = Field(min_length=1)
+    classification: Classification = Field(default_factory=Classification)
 
     def severity(self, key: str) -> Severity:
         return _by_key(self.severities, key, "severity")
@@ -191,6 +210,17 @@ def reference_problems(plan: Plan) -> list[tuple[tuple[str | int, ...], str]]:
             if item.key in seen:
                 problems.append(((section, index, "key"), f"duplicate key {item.key!r}"))
             seen.add(item.key)
+    severities = [s.key for s in plan.severities]
+    for q_index, question in enumerate(plan.classification.questions):
+        for a_index, answer in enumerate(question.answers):
+            if answer.severity not in severities:
+                where = ("classification", "questions", q_index, "answers", a_index, "severity")
+                problems.append(
+                    (
+                        where,
+                        f"unknown severity {answer.severity!r}; the plan has {', '.join(severities)}",
+                    )
+                )
     lifecycles = sorted(lc.key for lc in plan.lifecycles)
     for index, incident_type in enumerate(plan.incident_types):
         if incident_type.lifecycle not in lifecycles:
