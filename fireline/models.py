@@ -4,18 +4,32 @@ from fireline.catalog.models import Service
 from fireline.core.audit import AuditEvent
 from fireline.core.db import Base
 from fireline.core.jobs.models import Job, JobState
+from fireline.incidents.models import (
+    Incident,
+    IncidentService,
+    Participant,
+    RoleAssignment,
+    Task,
+    TimelineEvent,
+)
 from fireline.people.models import ApiToken, LoginFailure, Team, TeamMembership, User, WebSession
 
 __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "Incident",
+    "IncidentService",
     "Job",
     "JobState",
     "LoginFailure",
+    "Participant",
+    "RoleAssignment",
     "Service",
+    "Task",
     "Team",
     "TeamMembership",
+    "TimelineEvent",
     "User",
     "WebSession",
 ]

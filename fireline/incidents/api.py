@@ -1,0 +1,294 @@
+"""JSON API for incidents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from fireline.core.deps import Principal, get_now, get_session, require_responder, require_viewer
+from fireline.incidents import service
+from fireline.incidents.models import Incident, TimelineEvent
+from fireline.plan.schema import Plan
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+
+def get_plan(request: Request) -> Plan:
+    plan: Plan = request.app.state.plan
+    return plan
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DeclareIn(Strict):
+    title: str = Field(max_length=300)
+    type: str = Field(max_length=64, description="incident type key, e.g. service_outage")
+    severity: str | None = Field(default=None, max_length=16, description="SEV1…SEV4, or 1…4")
+    summary: str = Field(default="", max_length=20_000)
+    services: list[str] = Field(default_factory=list, max_length=50)
+    commander: str | None = Field(default=None, description="user id or e-mail; default: you")
+    started_at: datetime | None = None
+    restricted: bool = False
+    classification: dict[str, str] = Field(
+        default_factory=dict, description="question key → answer key"
+    )
+
+
+class StatusIn(Strict):
+    status: str = Field(max_length=64)
+    reason: str = Field(default="", max_length=5000)
+    occurred_at: datetime | None = Field(
+        default=None, description="when it happened, if earlier than now"
+    )
+
+
+class SeverityIn(Strict):
+    severity: str = Field(max_length=16)
+    reason: str = Field(max_length=5000)
+
+
+class RoleIn(Strict):
+    role: str = Field(max_length=64)
+    user: str = Field(max_length=320)
+
+
+class NoteIn(Strict):
+    body: str = Field(max_length=20_000)
+    occurred_at: datetime | None = None
+    pinned: bool = False
+
+
+class EventOut(BaseModel):
+    id: int
+    kind: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor_id: int | None
+    body: str
+    data: dict[str, Any]
+    pinned: bool
+    audit_seq: int
+
+    @classmethod
+    def of(cls, event: TimelineEvent) -> EventOut:
+        return cls.model_validate(event, from_attributes=True)
+
+
+class IncidentOut(BaseModel):
+    ref: str
+    id: int
+    title: str
+    summary: str
+    type: str
+    severity: str
+    status: str
+    is_open: bool
+    restricted: bool
+    services: list[str]
+    commander: dict[str, Any] | None
+    roles: list[dict[str, Any]]
+    milestones: dict[str, datetime | None]
+
+    @classmethod
+    def of(cls, incident: Incident) -> IncidentOut:
+        commander = incident.commander
+        return cls(
+            ref=incident.ref,
+            id=incident.id,
+            title=incident.title,
+            summary=incident.summary,
+            type=incident.type_key,
+            severity=incident.severity,
+            status=incident.status,
+            is_open=incident.is_open,
+            restricted=incident.restricted,
+            services=[s.slug for s in incident.services],
+            commander={"id": commander.id, "name": commander.name, "email": commander.email}
+            if commander
+            else None,
+            roles=[
+                {
+                    "role": r.role_key,
+                    "user_id": r.user_id,
+                    "user": r.user.name,
+                    "assigned_at": r.assigned_at,
+                }
+                for r in incident.roles
+                if r.ended_at is None
+            ],
+            milestones={
+                name: getattr(incident, f"{name}_at")
+                for name in (
+                    "started",
+                    "detected",
+                    "declared",
+                    "acknowledged",
+                    "mitigated",
+                    "resolved",
+                    "closed",
+                )
+            },
+        )
+
+
+@router.post("", response_model=IncidentOut, status_code=201, summary="Declare an incident")
+def declare(
+    body: DeclareIn,
+    idempotency_key: str | None = Header(default=None, max_length=300),
+    principal: Principal = Depends(require_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+    plan: Plan = Depends(get_plan),
+) -> JSONResponse:
+    declaration = service.Declaration(**body.model_dump())
+    incident, created = service.declare(session, plan, principal, now, declaration, idempotency_key)
+    session.commit()
+    # A retried request gets the incident it already made, with 200 rather than 201.
+    payload = IncidentOut.of(incident).model_dump(mode="json")
+    return JSONResponse(payload, status_code=201 if created else 200)
+
+
+@router.get("", response_model=list[IncidentOut])
+def list_incidents(
+    status: str | None = Query(default=None, max_length=64, description="open, closed or a state"),
+    severity: str | None = Query(default=None, max_length=16),
+    type: str | None = Query(default=None, max_length=64),
+    service_slug: str | None = Query(default=None, alias="service", max_length=64),
+    commander: str | None = Query(default=None, max_length=320),
+    declared_after: datetime | None = None,
+    declared_before: datetime | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0, le=10_000_000),
+    principal: Principal = Depends(require_viewer),
+    session: Session = Depends(get_session),
+) -> list[IncidentOut]:
+    filters = service.IncidentFilter(
+        status=status,
+        severity=severity,
+        type=type,
+        service=service_slug,
+        commander=commander,
+        declared_after=declared_after,
+        declared_before=declared_before,
+        limit=limit,
+        offset=offset,
+    )
+    return [IncidentOut.of(i) for i in service.list_incidents(session, principal, filters)]
+
+
+@router.get("/{ref}", response_model=IncidentOut)
+def get_incident(
+    ref: str,
+    principal: Principal = Depends(require_viewer),
+    session: Session = Depends(get_session),
+) -> IncidentOut:
+    return IncidentOut.of(service.get_visible(session, principal, ref))
+
+
+@router.get("/{ref}/timeline", response_model=list[EventOut])
+def get_timeline(
+    ref: str,
+    kind: str | None = Query(default=None, max_length=32),
+    principal: Principal = Depends(require_viewer),
+    session: Session = Depends(get_session),
+) -> list[EventOut]:
+    incident = service.get_visible(session, principal, ref)
+    return [EventOut.of(e) for e in service.timeline(session, incident, kind)]
+
+
+@router.post("/{ref}/status", response_model=IncidentOut)
+def change_status(
+    ref: str,
+    body: StatusIn,
+    principal: Principal = Depends(require_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+    plan: Plan = Depends(get_plan),
+) -> IncidentOut:
+    incident = service.get_visible(session, principal, ref)
+    service.change_status(
+        session,
+        plan,
+        principal,
+        now,
+        incident,
+        body.status,
+        reason=body.reason,
+        occurred_at=body.occurred_at,
+    )
+    session.commit()
+    return IncidentOut.of(incident)
+
+
+@router.post("/{ref}/severity", response_model=IncidentOut)
+def change_severity(
+    ref: str,
+    body: SeverityIn,
+    principal: Principal = Depends(require_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+    plan: Plan = Depends(get_plan),
+) -> IncidentOut:
+    incident = service.get_visible(session, principal, ref)
+    service.change_severity(session, plan, principal, now, incident, body.severity, body.reason)
+    session.commit()
+    return IncidentOut.of(incident)
+
+
+@router.post("/{ref}/roles", response_model=IncidentOut, status_code=201)
+def assign_role(
+    ref: str,
+    body: RoleIn,
+    principal: Principal = Depends(require_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+    plan: Plan = Depends(get_plan),
+) -> IncidentOut:
+    incident = service.get_visible(session, principal, ref)
+    service.assign_role(session, plan, principal, now, incident, body.role, body.user)
+    session.commit()
+    return IncidentOut.of(incident)
+
+
+@router.delete("/{ref}/roles/{role}/{user_ref}", response_model=IncidentOut)
+def unassign_role(
+    ref: str,
+    role: str,
+    user_ref: str,
+    principal: Principal = Depends(require_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> IncidentOut:
+    incident = service.get_visible(session, principal, ref)
+    service.unassign_role(session, principal, now, incident, role, user_ref)
+    session.commit()
+    return IncidentOut.of(incident)
+
+
+@router.post("/{ref}/notes", response_model=EventOut, status_code=201)
+def add_note(
+    ref: str,
+    body: NoteIn,
+    principal: Principal = Depends(require_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> EventOut:
+    incident = service.get_visible(session, principal, ref)
+    event = service.add_note(
+        session,
+        principal,
+        now,
+        incident,
+        body.body,
+        occurred_at=body.occurred_at,
+        pinned=body.pinned,
+    )
+    session.commit()
+    return EventOut.of(event)

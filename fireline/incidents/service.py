@@ -1,0 +1,502 @@
+"""Use cases for incidents. Each runs in the caller's transaction; every change
+appends a timeline event whose audit record joins the hash chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy.orm import Session
+
+from fireline.catalog.models import Service
+from fireline.core import audit
+from fireline.core.deps import Principal
+from fireline.core.errors import InvalidInput, NotFound
+from fireline.core.ids import as_row_id
+from fireline.incidents.classification import suggest_severity
+from fireline.incidents.lifecycle import Milestone, is_open, plan_transition
+from fireline.incidents.models import (
+    REF_PREFIX,
+    Incident,
+    Participant,
+    RoleAssignment,
+    TimelineEvent,
+)
+from fireline.people.models import Role, User
+from fireline.people.service import find_user
+from fireline.plan.schema import Plan
+
+COMMANDER = "incident_commander"
+MAX_TITLE = 300
+
+
+# --- visibility ------------------------------------------------------------------
+
+
+def visible_to(principal: Principal) -> ColumnElement[bool]:
+    """Restricted incidents are visible to their participants and to admins only."""
+    if principal.can(Role.admin):
+        return true()
+    participates = exists().where(
+        Participant.incident_id == Incident.id, Participant.user_id == principal.user_id
+    )
+    return or_(Incident.restricted.is_(False), participates)
+
+
+def parse_ref(ref: str) -> int | None:
+    text = ref.strip().upper()
+    return as_row_id(text[len(REF_PREFIX) :] if text.startswith(REF_PREFIX) else text)
+
+
+def get_visible(session: Session, principal: Principal, ref: str) -> Incident:
+    """The incident, or the same 404 whether it does not exist or may not be seen."""
+    incident_id = parse_ref(ref)
+    incident = None
+    if incident_id is not None:
+        incident = session.scalar(
+            select(Incident).where(Incident.id == incident_id, visible_to(principal))
+        )
+    if incident is None:
+        raise NotFound(f"no incident {ref}")
+    return incident
+
+
+# --- lookups that forgive a stressed responder's typing ----------------------------------
+
+
+def resolve_severity(plan: Plan, value: str) -> str:
+    text = value.strip().upper()
+    candidates = [text, f"SEV{text}"]
+    for severity in plan.severities:
+        if severity.key in candidates:
+            return severity.key
+    known = ", ".join(s.key for s in plan.severities)
+    raise InvalidInput(f"unknown severity {value!r}; expected one of {known}", field="severity")
+
+
+def resolve_type(plan: Plan, value: str) -> str:
+    text = value.strip().lower().replace(" ", "_")
+    exact = [t.key for t in plan.incident_types if t.key == text]
+    partial = [t.key for t in plan.incident_types if text and text in t.key]
+    found = exact or partial
+    if len(found) == 1:
+        return found[0]
+    known = ", ".join(t.key for t in plan.incident_types)
+    what = "is ambiguous" if found else "is unknown"
+    raise InvalidInput(f"incident type {value!r} {what}; expected one of {known}", field="type")
+
+
+def resolve_services(session: Session, refs: list[str]) -> list[Service]:
+    services = list(session.scalars(select(Service)))
+    chosen: list[Service] = []
+    for ref in refs:
+        exact = [s for s in services if s.slug == ref]
+        found = exact or [s for s in services if s.slug.startswith(ref)]
+        if len(found) != 1:
+            what = "is ambiguous" if found else "is unknown"
+            raise InvalidInput(f"service {ref!r} {what}", field="services")
+        if found[0] not in chosen:
+            chosen.append(found[0])
+    return chosen
+
+
+# --- the timeline -----------------------------------------------------------------
+
+
+def record_event(
+    session: Session,
+    incident: Incident,
+    *,
+    kind: str,
+    principal: Principal | None,
+    now: datetime,
+    body: str = "",
+    data: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+    pinned: bool = False,
+) -> TimelineEvent:
+    """Append one timeline event, and its record in the audit chain."""
+    data = data or {}
+    actor = principal.actor if principal else audit.Actor.system()
+    chained = audit.record(
+        session,
+        actor=actor,
+        action=f"incident.{kind}",
+        object_type="incident",
+        object_id=incident.id,
+        changes={"body": body, **data},
+        now=now,
+    )
+    event = TimelineEvent(
+        incident_id=incident.id,
+        kind=kind,
+        occurred_at=occurred_at or now,
+        recorded_at=now,
+        actor_id=principal.user_id if principal else None,
+        body=body,
+        data=data,
+        pinned=pinned,
+        audit_seq=chained.seq,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _join(
+    session: Session, incident: Incident, user_id: int, now: datetime, kind: str = "participant"
+) -> None:
+    current = next((p for p in incident.participants if p.user_id == user_id), None)
+    if current is None:
+        incident.participants.append(Participant(user_id=user_id, kind=kind, added_at=now))
+    elif current.kind == "follower" and kind == "participant":
+        current.kind = kind
+
+
+# --- declaring --------------------------------------------------------------------
+
+
+@dataclass
+class Declaration:
+    title: str
+    type: str
+    severity: str | None = None
+    summary: str = ""
+    services: list[str] = field(default_factory=list)
+    commander: str | None = None
+    started_at: datetime | None = None
+    restricted: bool = False
+    classification: dict[str, str] = field(default_factory=dict)
+
+
+def declare(
+    session: Session,
+    plan: Plan,
+    principal: Principal,
+    now: datetime,
+    declaration: Declaration,
+    idempotency_key: str | None = None,
+) -> tuple[Incident, bool]:
+    """Declare an incident; returns it and whether it was created by this call."""
+    if idempotency_key:
+        existing = session.scalar(
+            select(Incident).where(Incident.idempotency_key == idempotency_key)
+        )
+        if existing is not None:
+            return existing, False
+    title = declaration.title.strip()
+    if not title or len(title) > MAX_TITLE:
+        raise InvalidInput(f"a title of 1 to {MAX_TITLE} characters is required", field="title")
+    type_key = resolve_type(plan, declaration.type)
+    suggestion = suggest_severity(plan, declaration.classification)
+    if declaration.severity:
+        severity = resolve_severity(plan, declaration.severity)
+    elif suggestion is not None:
+        severity = suggestion.severity
+    else:
+        raise InvalidInput(
+            "give a severity, or answer the classification questions", field="severity"
+        )
+    started_at = declaration.started_at or now
+    if started_at.tzinfo is None:
+        raise InvalidInput(
+            "give the start time with its time zone, e.g. 2026-03-02T09:00:00Z", field="started_at"
+        )
+    if started_at > now:
+        raise InvalidInput("an incident cannot start in the future", field="started_at")
+    services = resolve_services(session, declaration.services)
+    commander = find_user(session, declaration.commander) if declaration.commander else None
+    commander_id = commander.id if commander else principal.user_id
+    lifecycle = plan.lifecycle_of(type_key)
+    incident = Incident(
+        title=title,
+        summary=declaration.summary,
+        type_key=type_key,
+        severity=severity,
+        status=lifecycle.initial,
+        is_open=True,
+        restricted=declaration.restricted,
+        commander_id=commander_id,
+        declared_by_id=principal.user_id,
+        idempotency_key=idempotency_key,
+        classification=dict(declaration.classification),
+        started_at=started_at,
+        declared_at=now,
+        # A commander is assigned at once, which answers the response clock.
+        acknowledged_at=now,
+        updated_at=now,
+        services=services,
+    )
+    session.add(incident)
+    session.flush()
+    incident.roles.append(RoleAssignment(role_key=COMMANDER, user_id=commander_id, assigned_at=now))
+    _join(session, incident, principal.user_id, now)
+    _join(session, incident, commander_id, now)
+    data: dict[str, Any] = {
+        "title": title,
+        "type": type_key,
+        "severity": severity,
+        "status": incident.status,
+        "services": [s.slug for s in services],
+        "commander_id": commander_id,
+        "restricted": incident.restricted,
+        "started_at": started_at.isoformat(),
+    }
+    if suggestion is not None:
+        data["suggested_severity"] = suggestion.severity
+        data["suggested_because"] = list(suggestion.because)
+    record_event(
+        session, incident, kind="declared", principal=principal, now=now, data=data, pinned=True
+    )
+    return incident, True
+
+
+# --- changes ----------------------------------------------------------------------
+
+
+MILESTONE_COLUMNS = {
+    Milestone.mitigated: "mitigated_at",
+    Milestone.resolved: "resolved_at",
+    Milestone.closed: "closed_at",
+}
+
+
+def change_status(
+    session: Session,
+    plan: Plan,
+    principal: Principal,
+    now: datetime,
+    incident: Incident,
+    target: str,
+    *,
+    reason: str = "",
+    occurred_at: datetime | None = None,
+) -> Incident:
+    """Move the incident along its lifecycle. A time in the past records a change
+    made after the fact: both times are kept, with who recorded it and why."""
+    if occurred_at is not None and occurred_at > now:
+        raise InvalidInput("a change cannot happen in the future", field="occurred_at")
+    if occurred_at is not None and occurred_at < incident.started_at:
+        raise InvalidInput(
+            "a change cannot happen before the incident started", field="occurred_at"
+        )
+    lifecycle = plan.lifecycle_of(incident.type_key)
+    reached = frozenset(m for m, column in MILESTONE_COLUMNS.items() if getattr(incident, column))
+    move = plan_transition(lifecycle, incident.status, target, reached)
+    at = occurred_at or now
+    for milestone in move.milestones:
+        setattr(incident, MILESTONE_COLUMNS[milestone], at)
+    incident.status = move.target
+    incident.is_open = is_open(lifecycle, move.target)
+    incident.updated_at = now
+    record_event(
+        session,
+        incident,
+        kind="status_changed",
+        principal=principal,
+        now=now,
+        body=reason,
+        occurred_at=at,
+        data={
+            "from": move.source,
+            "to": move.target,
+            "milestones": [m.value for m in move.milestones],
+        },
+        pinned=bool(move.milestones),
+    )
+    return incident
+
+
+def change_severity(
+    session: Session,
+    plan: Plan,
+    principal: Principal,
+    now: datetime,
+    incident: Incident,
+    severity: str,
+    reason: str,
+) -> Incident:
+    new = resolve_severity(plan, severity)
+    if not reason.strip():
+        raise InvalidInput("say why the severity changes", field="reason")
+    if new == incident.severity:
+        raise InvalidInput(f"{incident.ref} is already {new}", field="severity")
+    old, incident.severity, incident.updated_at = incident.severity, new, now
+    record_event(
+        session,
+        incident,
+        kind="severity_changed",
+        principal=principal,
+        now=now,
+        body=reason.strip(),
+        data={"from": old, "to": new},
+        pinned=True,
+    )
+    return incident
+
+
+def assign_role(
+    session: Session,
+    plan: Plan,
+    principal: Principal,
+    now: datetime,
+    incident: Incident,
+    role_key: str,
+    user_ref: str,
+) -> RoleAssignment:
+    try:
+        role = plan.role(role_key)
+    except KeyError as exc:
+        raise InvalidInput(str(exc.args[0]), field="role") from None
+    user = find_user(session, user_ref)
+    active = [r for r in incident.roles if r.role_key == role.key and r.ended_at is None]
+    if any(r.user_id == user.id for r in active):
+        raise InvalidInput(f"{user.name} already holds {role.name}", field="user")
+    handed_over_from: list[int] = []
+    if role.single:
+        for current in active:
+            current.ended_at = now
+            handed_over_from.append(current.user_id)
+    assignment = RoleAssignment(role_key=role.key, user_id=user.id, assigned_at=now)
+    incident.roles.append(assignment)
+    if role.key == COMMANDER:
+        incident.commander_id = user.id
+    _join(session, incident, user.id, now)
+    incident.updated_at = now
+    record_event(
+        session,
+        incident,
+        kind="role_assigned",
+        principal=principal,
+        now=now,
+        data={
+            "role": role.key,
+            "user_id": user.id,
+            "user": user.name,
+            "handed_over_from": handed_over_from,
+        },
+    )
+    return assignment
+
+
+def unassign_role(
+    session: Session,
+    principal: Principal,
+    now: datetime,
+    incident: Incident,
+    role_key: str,
+    user_ref: str,
+) -> None:
+    user = find_user(session, user_ref)
+    active = [
+        r
+        for r in incident.roles
+        if r.role_key == role_key and r.user_id == user.id and r.ended_at is None
+    ]
+    if not active:
+        raise NotFound(f"{user.name} does not hold {role_key} on {incident.ref}")
+    if role_key == COMMANDER:
+        raise InvalidInput(
+            "hand the commander role to someone else instead; an incident always has one",
+            field="role",
+        )
+    for assignment in active:
+        assignment.ended_at = now
+    incident.updated_at = now
+    record_event(
+        session,
+        incident,
+        kind="role_unassigned",
+        principal=principal,
+        now=now,
+        data={"role": role_key, "user_id": user.id, "user": user.name},
+    )
+
+
+def add_note(
+    session: Session,
+    principal: Principal,
+    now: datetime,
+    incident: Incident,
+    body: str,
+    *,
+    occurred_at: datetime | None = None,
+    pinned: bool = False,
+) -> TimelineEvent:
+    text = body.strip()
+    if not text:
+        raise InvalidInput("a note needs some text", field="body")
+    if len(text) > 20_000:
+        raise InvalidInput("a note can hold at most 20,000 characters", field="body")
+    if occurred_at is not None and occurred_at > now:
+        raise InvalidInput("a note cannot describe the future", field="occurred_at")
+    _join(session, incident, principal.user_id, now)
+    return record_event(
+        session,
+        incident,
+        kind="note",
+        principal=principal,
+        now=now,
+        body=text,
+        occurred_at=occurred_at,
+        pinned=pinned,
+    )
+
+
+# --- listing -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    status: str | None = None  # "open", "closed", or a lifecycle state
+    severity: str | None = None
+    type: str | None = None
+    service: str | None = None
+    commander: str | None = None
+    declared_after: datetime | None = None
+    declared_before: datetime | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def list_incidents(
+    session: Session, principal: Principal, filters: IncidentFilter
+) -> list[Incident]:
+    if not 1 <= filters.limit <= 500:
+        raise InvalidInput("limit must be between 1 and 500", field="limit")
+    if filters.offset < 0:
+        raise InvalidInput("offset cannot be negative", field="offset")
+    query = select(Incident).where(visible_to(principal))
+    if filters.status == "open":
+        query = query.where(Incident.is_open.is_(True))
+    elif filters.status == "closed":
+        query = query.where(Incident.is_open.is_(False))
+    elif filters.status:
+        query = query.where(Incident.status == filters.status)
+    if filters.severity:
+        query = query.where(Incident.severity == filters.severity.upper())
+    if filters.type:
+        query = query.where(Incident.type_key == filters.type)
+    if filters.service:
+        query = query.where(Incident.services.any(Service.slug == filters.service))
+    if filters.commander:
+        commander_id = as_row_id(filters.commander)
+        if commander_id is None:
+            user = session.scalar(select(User).where(User.email == filters.commander.lower()))
+            commander_id = user.id if user else -1
+        query = query.where(Incident.commander_id == commander_id)
+    if filters.declared_after:
+        query = query.where(Incident.declared_at >= filters.declared_after)
+    if filters.declared_before:
+        query = query.where(Incident.declared_at < filters.declared_before)
+    query = query.order_by(Incident.declared_at.desc(), Incident.id.desc())
+    return list(session.scalars(query.limit(filters.limit).offset(filters.offset)))
+
+
+def timeline(session: Session, incident: Incident, kind: str | None = None) -> list[TimelineEvent]:
+    query = select(TimelineEvent).where(TimelineEvent.incident_id == incident.id)
+    if kind:
+        query = query.where(TimelineEvent.kind == kind)
+    return list(session.scalars(query.order_by(TimelineEvent.occurred_at, TimelineEvent.id)))

@@ -1,0 +1,273 @@
+"""The incidents API: declare, lifecycle, severity, roles, notes, visibility."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+
+from fireline.core.audit import verify
+from fireline.core.clock import FixedClock
+from fireline.core.db import Database
+from tests.conftest import Persona
+
+
+def declare(client: TestClient, persona: Persona, **fields):  # type: ignore[no-untyped-def]
+    body = {"title": "Checkout failing", "type": "outage", "severity": "2", **fields}
+    return client.post("/api/v1/incidents", json=body, headers=persona.headers)
+
+
+def test_declare_with_defaults_and_a_reference(
+    client: TestClient, personas: dict[str, Persona]
+) -> None:
+    response = declare(client, personas["responder"], summary="500s on /pay")
+    assert response.status_code == 201, response.text
+    incident = response.json()
+    assert incident["ref"] == f"INC-{incident['id']}"
+    assert incident["type"] == "service_outage" and incident["severity"] == "SEV2"
+    assert incident["status"] == "triage" and incident["is_open"]
+    assert incident["commander"]["email"] == "responder@example.com"
+    assert incident["milestones"]["declared"] == incident["milestones"]["started"]
+    shown = client.get(f"/api/v1/incidents/{incident['ref']}", headers=personas["viewer"].headers)
+    assert shown.status_code == 200 and shown.json()["title"] == "Checkout failing"
+
+
+def test_idempotency_key_makes_one_incident(
+    client: TestClient, personas: dict[str, Persona]
+) -> None:
+    headers = {**personas["responder"].headers, "Idempotency-Key": "retry-me"}
+    body = {"title": "Checkout failing", "type": "service_outage", "severity": "SEV1"}
+    first = client.post("/api/v1/incidents", json=body, headers=headers)
+    second = client.post("/api/v1/incidents", json=body, headers=headers)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["ref"] == second.json()["ref"]
+    assert len(client.get("/api/v1/incidents", headers=headers).json()) == 1
+
+
+def test_severity_suggested_from_classification(
+    client: TestClient, personas: dict[str, Persona]
+) -> None:
+    response = client.post(
+        "/api/v1/incidents",
+        json={
+            "title": "Strange logins",
+            "type": "leaked",
+            "classification": {"data_sensitivity": "confirmed"},
+        },
+        headers=personas["responder"].headers,
+    )
+    assert response.status_code == 201 and response.json()["severity"] == "SEV1"
+    assert response.json()["status"] == "detection_and_analysis"
+    events = client.get(
+        f"/api/v1/incidents/{response.json()['ref']}/timeline",
+        headers=personas["responder"].headers,
+    ).json()
+    assert events[0]["data"]["suggested_severity"] == "SEV1"
+
+
+def test_bad_declarations_name_the_field(
+    client: TestClient, personas: dict[str, Persona], clock: FixedClock
+) -> None:
+    future = (clock.now() + timedelta(hours=1)).isoformat()
+    cases = [
+        ({"title": "", "type": "outage", "severity": "1"}, "title"),
+        ({"title": "x", "type": "volcano", "severity": "1"}, "type"),
+        ({"title": "x", "type": "outage", "severity": "SEV9"}, "severity"),
+        ({"title": "x", "type": "outage"}, "severity"),
+        ({"title": "x", "type": "outage", "severity": "1", "started_at": future}, "started_at"),
+        ({"title": "x", "type": "outage", "severity": "1", "services": ["nope"]}, "services"),
+        (
+            {"title": "x", "type": "outage", "severity": "1", "classification": {"impact": "meh"}},
+            "classification.impact",
+        ),
+    ]
+    for body, field in cases:
+        response = client.post(
+            "/api/v1/incidents", json=body, headers=personas["responder"].headers
+        )
+        assert response.status_code == 422, (body, response.text)
+        assert response.json()["error"]["field"] == field, body
+    assert client.get("/api/v1/incidents", headers=personas["admin"].headers).json() == []
+
+
+def test_lifecycle_with_milestones_after_the_fact(
+    client: TestClient, personas: dict[str, Persona], clock: FixedClock
+) -> None:
+    responder = personas["responder"].headers
+    ref = declare(client, personas["responder"]).json()["ref"]
+    refused = client.post(
+        f"/api/v1/incidents/{ref}/status", json={"status": "closed"}, headers=responder
+    )
+    assert refused.status_code == 409
+    assert (
+        "allowed states are investigating, identified, mitigated, resolved"
+        in refused.json()["error"]["message"]
+    )
+
+    happened = clock.now()
+    clock.advance(minutes=30)
+    moved = client.post(
+        f"/api/v1/incidents/{ref}/status",
+        json={
+            "status": "mitigated",
+            "reason": "rolled back at 09:00",
+            "occurred_at": happened.isoformat(),
+        },
+        headers=responder,
+    ).json()
+    assert moved["status"] == "mitigated" and moved["is_open"]
+    assert moved["milestones"]["mitigated"].startswith("2026-03-02T09:00:00")
+    resolved = client.post(
+        f"/api/v1/incidents/{ref}/status", json={"status": "resolved"}, headers=responder
+    ).json()
+    assert not resolved["is_open"] and resolved["milestones"]["resolved"].startswith(
+        "2026-03-02T09:30"
+    )
+    events = client.get(
+        f"/api/v1/incidents/{ref}/timeline?kind=status_changed", headers=responder
+    ).json()
+    assert events[0]["occurred_at"].startswith("2026-03-02T09:00") and events[0][
+        "recorded_at"
+    ].startswith("2026-03-02T09:30")
+    assert events[0]["body"] == "rolled back at 09:00"
+
+
+def test_severity_roles_and_notes_are_on_the_timeline_and_in_the_chain(
+    client: TestClient, personas: dict[str, Persona], db: Database
+) -> None:
+    responder = personas["responder"].headers
+    ref = declare(client, personas["responder"]).json()["ref"]
+    no_reason = client.post(
+        f"/api/v1/incidents/{ref}/severity",
+        json={"severity": "SEV1", "reason": ""},
+        headers=responder,
+    )
+    assert no_reason.status_code == 422 and no_reason.json()["error"]["field"] == "reason"
+    raised = client.post(
+        f"/api/v1/incidents/{ref}/severity",
+        json={"severity": "1", "reason": "all regions"},
+        headers=responder,
+    )
+    assert raised.json()["severity"] == "SEV1"
+
+    handover = client.post(
+        f"/api/v1/incidents/{ref}/roles",
+        json={"role": "incident_commander", "user": "manager@example.com"},
+        headers=responder,
+    )
+    assert handover.status_code == 201
+    roles = handover.json()["roles"]
+    assert [r["user"] for r in roles if r["role"] == "incident_commander"] == ["Manager"]
+    assert handover.json()["commander"]["email"] == "manager@example.com"
+    client.post(
+        f"/api/v1/incidents/{ref}/roles",
+        json={"role": "scribe", "user": "viewer@example.com"},
+        headers=responder,
+    )
+    unknown = client.post(
+        f"/api/v1/incidents/{ref}/roles",
+        json={"role": "wizard", "user": "viewer@example.com"},
+        headers=responder,
+    )
+    assert unknown.status_code == 422 and unknown.json()["error"]["field"] == "role"
+    gone = client.delete(
+        f"/api/v1/incidents/{ref}/roles/scribe/viewer@example.com", headers=responder
+    )
+    assert [r["role"] for r in gone.json()["roles"]] == ["incident_commander"]
+
+    note = client.post(
+        f"/api/v1/incidents/{ref}/notes",
+        json={"body": "Rollback **started**", "pinned": True},
+        headers=responder,
+    )
+    assert note.status_code == 201 and note.json()["pinned"]
+    kinds = [
+        e["kind"] for e in client.get(f"/api/v1/incidents/{ref}/timeline", headers=responder).json()
+    ]
+    assert kinds == [
+        "declared",
+        "severity_changed",
+        "role_assigned",
+        "role_assigned",
+        "role_unassigned",
+        "note",
+    ]
+    with db.session() as session:
+        assert verify(session).ok
+    viewer_note = client.post(
+        f"/api/v1/incidents/{ref}/notes", json={"body": "hi"}, headers=personas["viewer"].headers
+    )
+    assert viewer_note.status_code == 403
+
+
+def test_restricted_incident_is_invisible_to_outsiders(
+    client: TestClient, personas: dict[str, Persona]
+) -> None:
+    """The responder declares; the manager is an outsider; admins and participants see it."""
+    responder, outsider = personas["responder"].headers, personas["manager"].headers
+    ref = declare(
+        client,
+        personas["responder"],
+        title="Insider copying files",
+        type="insider",
+        restricted=True,
+    ).json()["ref"]
+    declare(client, personas["responder"], title="Public outage")
+    for path in (f"/api/v1/incidents/{ref}", f"/api/v1/incidents/{ref}/timeline"):
+        response = client.get(path, headers=outsider)
+        assert (
+            response.status_code == 404
+            and response.json()["error"]["message"] == f"no incident {ref}"
+        )
+    for method, path, body in (
+        ("POST", f"/api/v1/incidents/{ref}/notes", {"body": "x"}),
+        ("POST", f"/api/v1/incidents/{ref}/status", {"status": "containment"}),
+        ("POST", f"/api/v1/incidents/{ref}/severity", {"severity": "1", "reason": "x"}),
+        (
+            "POST",
+            f"/api/v1/incidents/{ref}/roles",
+            {"role": "scribe", "user": "manager@example.com"},
+        ),
+    ):
+        assert client.request(method, path, json=body, headers=outsider).status_code == 404, path
+    titles = [i["title"] for i in client.get("/api/v1/incidents", headers=outsider).json()]
+    assert titles == ["Public outage"]
+    assert len(client.get("/api/v1/incidents", headers=personas["admin"].headers).json()) == 2
+    assert client.get(f"/api/v1/incidents/{ref}", headers=responder).status_code == 200
+    # Adding someone to a role makes them a participant who may see it.
+    client.post(
+        f"/api/v1/incidents/{ref}/roles",
+        json={"role": "hr_liaison", "user": "manager@example.com"},
+        headers=responder,
+    )
+    assert client.get(f"/api/v1/incidents/{ref}", headers=outsider).status_code == 200
+
+
+def test_list_filters_and_pagination(
+    client: TestClient, personas: dict[str, Persona], clock: FixedClock
+) -> None:
+    responder = personas["responder"].headers
+    client.post(
+        "/api/v1/services",
+        json={"slug": "api-gateway", "name": "API"},
+        headers=personas["manager"].headers,
+    )
+    for n in range(5):
+        clock.advance(minutes=1)
+        declare(
+            client,
+            personas["responder"],
+            title=f"Incident {n}",
+            severity=str(1 + n % 2),
+            services=["api"] if n == 0 else [],
+        )
+    listed = client.get("/api/v1/incidents?severity=SEV1", headers=responder).json()
+    assert [i["title"] for i in listed] == ["Incident 4", "Incident 2", "Incident 0"]
+    page = client.get("/api/v1/incidents?limit=2&offset=2", headers=responder).json()
+    assert [i["title"] for i in page] == ["Incident 2", "Incident 1"]
+    assert [
+        i["title"]
+        for i in client.get("/api/v1/incidents?service=api-gateway", headers=responder).json()
+    ] == ["Incident 0"]
+    assert client.get("/api/v1/incidents?status=closed", headers=responder).json() == []
+    assert client.get("/api/v1/incidents?limit=0", headers=responder).status_code == 422
