@@ -227,6 +227,27 @@ def change_status(
     return IncidentOut.of(incident)
 
 
+class ResolveIn(Strict):
+    reason: str = Field(default="", max_length=5000)
+
+
+@router.post(
+    "/{ref}/resolve", response_model=IncidentOut, summary="Move to the lifecycle's resolving state"
+)
+def resolve(
+    ref: str,
+    body: ResolveIn,
+    principal: Principal = Depends(require_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+    plan: Plan = Depends(get_plan),
+) -> IncidentOut:
+    incident = service.get_visible(session, principal, ref)
+    service.resolve(session, plan, principal, now, incident, reason=body.reason)
+    session.commit()
+    return IncidentOut.of(incident)
+
+
 @router.post("/{ref}/severity", response_model=IncidentOut)
 def change_severity(
     ref: str,

@@ -80,3 +80,16 @@ def is_open(lifecycle: Lifecycle, state: str) -> bool:
     """Open means no one has resolved it yet: before any resolved-type state."""
     milestone = STATE_MILESTONES.get(state)
     return milestone not in (Milestone.resolved, Milestone.closed)
+
+
+def resolving_state(lifecycle: Lifecycle, current: str) -> str:
+    """The state that resolves the incident from ``current`` (``resolved``, or
+    ``post_incident`` on the security lifecycle)."""
+    for state in lifecycle.allowed_from(current):
+        if STATE_MILESTONES.get(state) is Milestone.resolved:
+            return state
+    allowed = ", ".join(lifecycle.allowed_from(current)) or "none: it is final"
+    raise TransitionRefused(
+        f"{current} cannot be resolved directly; from {current} the allowed states are {allowed}",
+        field="status",
+    )

@@ -16,7 +16,7 @@ from fireline.core.deps import Principal
 from fireline.core.errors import InvalidInput, NotFound
 from fireline.core.ids import as_row_id
 from fireline.incidents.classification import suggest_severity
-from fireline.incidents.lifecycle import Milestone, is_open, plan_transition
+from fireline.incidents.lifecycle import Milestone, is_open, plan_transition, resolving_state
 from fireline.incidents.models import (
     REF_PREFIX,
     Incident,
@@ -307,6 +307,19 @@ def change_status(
         pinned=bool(move.milestones),
     )
     return incident
+
+
+def resolve(
+    session: Session,
+    plan: Plan,
+    principal: Principal,
+    now: datetime,
+    incident: Incident,
+    *,
+    reason: str = "",
+) -> Incident:
+    target = resolving_state(plan.lifecycle_of(incident.type_key), incident.status)
+    return change_status(session, plan, principal, now, incident, target, reason=reason)
 
 
 def change_severity(

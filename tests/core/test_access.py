@@ -44,6 +44,7 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/incidents/{ref}/timeline"): "viewer",
     ("POST", "/api/v1/incidents/{ref}/status"): "responder",
     ("POST", "/api/v1/incidents/{ref}/severity"): "responder",
+    ("POST", "/api/v1/incidents/{ref}/resolve"): "responder",
     ("POST", "/api/v1/incidents/{ref}/roles"): "responder",
     ("DELETE", "/api/v1/incidents/{ref}/roles/{role}/{user_ref}"): "responder",
     ("POST", "/api/v1/incidents/{ref}/notes"): "responder",
