@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from fireline.catalog import service as catalog
 from fireline.core.audit import Actor
+from fireline.incidents.demo import seed_incidents
 from fireline.people import service as people
 from fireline.people.models import ApiToken, Role, User
+from fireline.plan import Plan, default_plan
 
 DEMO_ADMIN_EMAIL = "admin@demo.fireline.dev"
 DEMO_TOKEN_NAME = "demo CLI"
@@ -53,12 +55,14 @@ class DemoLogin:
     created: bool
 
 
-def seed(session: Session, *, now: datetime, password: str) -> DemoLogin:
+def seed(session: Session, *, now: datetime, password: str, plan: Plan | None = None) -> DemoLogin:
     actor = Actor.system("fireline demo")
     admin = session.scalar(select(User).where(User.email == DEMO_ADMIN_EMAIL))
     created = admin is None
     if created:
         admin = _seed_organisation(session, actor=actor, now=now, password=password)
+        users = {u.email: u for u in session.scalars(select(User))}
+        seed_incidents(session, plan or default_plan(), now, users)
     assert admin is not None
     for old in session.scalars(
         select(ApiToken).where(

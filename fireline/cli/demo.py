@@ -14,13 +14,17 @@ def demo() -> None:
     from fireline.core.db import Database
     from fireline.core.migrate import upgrade
     from fireline.demo import seed
+    from fireline.plan import load_effective_plan
 
     settings = get_settings()
     db = Database(settings.database_url)
     upgrade(db.engine)
     with db.transaction() as session:
         login = seed(
-            session, now=SystemClock().now(), password=settings.demo_password.get_secret_value()
+            session,
+            now=SystemClock().now(),
+            password=settings.demo_password.get_secret_value(),
+            plan=load_effective_plan(settings.plan),
         )
     db.dispose()
     url = settings.base_url or f"http://{settings.host}:{settings.port}"
