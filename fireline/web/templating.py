@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from fireline import __version__
 from fireline.core.deps import Principal
+from fireline.web.markdown import render_markdown
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -50,6 +51,7 @@ def local_time(value: datetime | None, zone: str = "UTC", fmt: str = "%Y-%m-%d %
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters["local_time"] = local_time
+templates.env.filters["markdown"] = render_markdown
 templates.env.globals["version"] = __version__
 
 

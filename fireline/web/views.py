@@ -16,6 +16,8 @@ from starlette.responses import Response
 from fireline.catalog.models import Service
 from fireline.core.deps import Principal, get_session
 from fireline.core.jobs import queue
+from fireline.incidents import views as incident_views
+from fireline.incidents.service import IncidentFilter, list_incidents
 from fireline.people.models import Team, User
 from fireline.web import auth_views, settings_views
 from fireline.web.pages import page_viewer
@@ -24,14 +26,10 @@ from fireline.web.templating import render
 router = APIRouter(include_in_schema=False)
 router.include_router(auth_views.router)
 router.include_router(settings_views.router)
+router.include_router(incident_views.router)
 
 # Areas whose pages arrive with later features; each says what it will hold.
 AREAS = {
-    "/incidents": (
-        "Incidents",
-        "Declared incidents with their commander, severity, SLA clocks, roles, tasks and timeline.",
-        "No incidents yet. When something breaks, this is where the response is coordinated.",
-    ),
     "/alerts": (
         "Alerts",
         "Alerts from Prometheus Alertmanager, Grafana, PagerDuty-compatible clients, webhooks and heartbeats, deduplicated and grouped by service.",
@@ -73,6 +71,9 @@ def dashboard(
         "title": "Dashboard",
         "counts": {"people": count(User), "teams": count(Team), "services": count(Service)},
         "jobs": queue.counts_by_state(session),
+        "open_incidents": list_incidents(
+            session, principal, IncidentFilter(status="open", limit=5)
+        ),
         "base_url": str(request.base_url).rstrip("/"),
     }
     return render(request, "dashboard.html", context, principal=principal)

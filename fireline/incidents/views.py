@@ -1,0 +1,288 @@
+"""Incident pages: the list, the declare form, and the incident itself."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from fireline.catalog.models import Service
+from fireline.core.deps import Principal, get_now, get_session
+from fireline.core.errors import AppError
+from fireline.incidents import service
+from fireline.incidents.api import get_plan
+from fireline.incidents.models import Incident
+from fireline.incidents.sla import ClockKind, clock_state
+from fireline.people.models import Role, User
+from fireline.plan.calendar import BusinessCalendar
+from fireline.plan.schema import Plan
+from fireline.web.pages import PageError, page_require, page_viewer
+from fireline.web.templating import render
+
+router = APIRouter(prefix="/incidents", include_in_schema=False)
+page_responder = page_require(Role.responder)
+PAGE_SIZE = 25
+
+
+def _see(incident: Incident) -> Response:
+    return RedirectResponse(f"/incidents/{incident.ref}", status_code=303)
+
+
+@router.get("")
+def incident_list(
+    request: Request,
+    status: str = Query(default="open", max_length=64),
+    severity: str = Query(default="", max_length=16),
+    type: str = Query(default="", max_length=64),
+    service_slug: str = Query(default="", alias="service", max_length=64),
+    page: int = Query(default=1, ge=1, le=100_000),
+    principal: Principal = Depends(page_viewer),
+    session: Session = Depends(get_session),
+    plan: Plan = Depends(get_plan),
+) -> Response:
+    filters = service.IncidentFilter(
+        status=None if status == "all" else status,
+        severity=severity or None,
+        type=type or None,
+        service=service_slug or None,
+        limit=PAGE_SIZE + 1,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    found = service.list_incidents(session, principal, filters)
+    context = {
+        "title": "Incidents",
+        "incidents": found[:PAGE_SIZE],
+        "has_next": len(found) > PAGE_SIZE,
+        "page": page,
+        "filters": {"status": status, "severity": severity, "type": type, "service": service_slug},
+        "plan": plan,
+        "services": session.scalars(select(Service).order_by(Service.name)).all(),
+    }
+    return render(request, "incidents/list.html", context, principal=principal)
+
+
+def _declare_form(
+    request: Request,
+    principal: Principal,
+    session: Session,
+    plan: Plan,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    context = {
+        "title": "Declare an incident",
+        "plan": plan,
+        "services": session.scalars(select(Service).order_by(Service.name)).all(),
+        "form": {},
+        # A double-clicked submit carries the same key, so it declares once.
+        "new_key": secrets.token_urlsafe(16),
+        **extra,
+    }
+    return render(
+        request, "incidents/declare.html", context, principal=principal, status_code=status
+    )
+
+
+@router.get("/new")
+def declare_form(
+    request: Request,
+    principal: Principal = Depends(page_responder),
+    session: Session = Depends(get_session),
+    plan: Plan = Depends(get_plan),
+) -> Response:
+    return _declare_form(request, principal, session, plan)
+
+
+@router.post("/new")
+async def declare(
+    request: Request,
+    principal: Principal = Depends(page_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+    plan: Plan = Depends(get_plan),
+) -> Response:
+    form = await request.form()
+    values = {
+        key: str(form.get(key, ""))
+        for key in ("title", "type", "severity", "summary", "idempotency_key")
+    }
+    answers = {
+        q.key: str(form.get(f"q_{q.key}"))
+        for q in plan.classification.questions
+        if form.get(f"q_{q.key}")
+    }
+    declaration = service.Declaration(
+        title=values["title"],
+        type=values["type"],
+        severity=values["severity"] or None,
+        summary=values["summary"],
+        services=[str(s) for s in form.getlist("services")],
+        restricted=form.get("restricted") == "on",
+        classification=answers,
+    )
+    try:
+        incident, _ = service.declare(
+            session, plan, principal, now, declaration, values["idempotency_key"] or None
+        )
+    except AppError as exc:
+        session.rollback()
+        return _declare_form(
+            request,
+            principal,
+            session,
+            plan,
+            status=exc.status,
+            form=values,
+            error=exc.message,
+            error_field=exc.field,
+        )
+    session.commit()
+    return _see(incident)
+
+
+def _clocks(incident: Incident, plan: Plan, now: datetime) -> list[Any]:
+    calendar = BusinessCalendar.from_plan(plan)
+    severity = plan.severity(incident.severity)
+    return [
+        clock_state(
+            ClockKind.response,
+            severity,
+            started_at=incident.declared_at,
+            stopped_at=incident.acknowledged_at,
+            now=now,
+            calendar=calendar,
+            warning_fraction=plan.sla_warning_fraction,
+        ),
+        clock_state(
+            ClockKind.resolution,
+            severity,
+            started_at=incident.declared_at,
+            stopped_at=incident.resolved_at,
+            now=now,
+            calendar=calendar,
+            warning_fraction=plan.sla_warning_fraction,
+        ),
+    ]
+
+
+def _incident_page(
+    request: Request,
+    principal: Principal,
+    session: Session,
+    plan: Plan,
+    now: datetime,
+    incident: Incident,
+    *,
+    status: int = 200,
+    **extra: Any,
+) -> Response:
+    lifecycle = plan.lifecycle_of(incident.type_key)
+    context = {
+        "title": f"{incident.ref} {incident.title}",
+        "incident": incident,
+        "plan": plan,
+        "next_states": lifecycle.allowed_from(incident.status),
+        "clocks": _clocks(incident, plan, now),
+        "now": now,
+        "events": service.timeline(session, incident),
+        "people": session.scalars(
+            select(User).where(User.is_active.is_(True)).order_by(User.name)
+        ).all(),
+        "active_roles": [r for r in incident.roles if r.ended_at is None],
+        "can_act": principal.can(Role.responder),
+        **extra,
+    }
+    return render(request, "incidents/show.html", context, principal=principal, status_code=status)
+
+
+def _visible(session: Session, principal: Principal, ref: str) -> Incident:
+    try:
+        return service.get_visible(session, principal, ref)
+    except AppError as exc:
+        raise PageError(404, "Not found", exc.message, principal) from None
+
+
+@router.get("/{ref}")
+def incident_page(
+    request: Request,
+    ref: str,
+    principal: Principal = Depends(page_viewer),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+    plan: Plan = Depends(get_plan),
+) -> Response:
+    return _incident_page(request, principal, session, plan, now, _visible(session, principal, ref))
+
+
+@router.get("/{ref}/timeline")
+def timeline_partial(
+    request: Request,
+    ref: str,
+    principal: Principal = Depends(page_viewer),
+    session: Session = Depends(get_session),
+) -> Response:
+    """The timeline alone, polled by htmx so the page stays live without a reload."""
+    incident = _visible(session, principal, ref)
+    context = {"incident": incident, "events": service.timeline(session, incident)}
+    return render(request, "incidents/_timeline.html", context, principal=principal)
+
+
+@router.post("/{ref}/{action}")
+async def incident_action(
+    request: Request,
+    ref: str,
+    action: str,
+    principal: Principal = Depends(page_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+    plan: Plan = Depends(get_plan),
+) -> Response:
+    """One handler for the page's small forms: status, severity, role, note."""
+    incident = _visible(session, principal, ref)
+    form = await request.form()
+
+    def field(name: str) -> str:
+        return str(form.get(name, "")).strip()
+
+    try:
+        if action == "status":
+            service.change_status(
+                session, plan, principal, now, incident, field("status"), reason=field("reason")
+            )
+        elif action == "severity":
+            service.change_severity(
+                session, plan, principal, now, incident, field("severity"), field("reason")
+            )
+        elif action == "role":
+            service.assign_role(
+                session, plan, principal, now, incident, field("role"), field("user")
+            )
+        elif action == "note":
+            service.add_note(
+                session, principal, now, incident, field("body"), pinned=form.get("pinned") == "on"
+            )
+        else:
+            raise PageError(404, "Not found", f"no action {action}", principal)
+    except AppError as exc:
+        session.rollback()
+        incident = _visible(session, principal, ref)
+        return _incident_page(
+            request,
+            principal,
+            session,
+            plan,
+            now,
+            incident,
+            status=exc.status,
+            error=exc.message,
+            error_field=exc.field,
+        )
+    session.commit()
+    return _see(incident)

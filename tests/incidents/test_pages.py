@@ -1,0 +1,115 @@
+"""Incident pages through HTTP: list, declare form, incident page, restricted 404s."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Persona
+from tests.web.helpers import page_token, sign_in
+
+HTML = {"accept": "text/html"}
+
+
+def declare_via_form(client: TestClient, **fields: str):  # type: ignore[no-untyped-def]
+    token = page_token(client, "/incidents/new")
+    data = {
+        "csrf_token": token,
+        "title": "Checkout failing",
+        "type": "service_outage",
+        "severity": "SEV2",
+        **fields,
+    }
+    return client.post("/incidents/new", data=data, follow_redirects=False)
+
+
+def test_declare_form_creates_and_shows_the_incident(
+    client: TestClient, personas: dict[str, Persona]
+) -> None:
+    sign_in(client, "responder@example.com")
+    response = declare_via_form(client, idempotency_key="form-1")
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location.startswith("/incidents/INC-")
+    again = declare_via_form(client, idempotency_key="form-1")  # a double click
+    assert again.headers["location"] == location
+    page = client.get(location).text
+    assert "Checkout failing" in page and "Response SLA" in page and "Resolution SLA" in page
+    assert 'hx-get="' + location + '/timeline"' in page
+    assert client.get("/incidents").text.count("Checkout failing") == 1
+
+
+def test_form_errors_keep_the_input(client: TestClient, personas: dict[str, Persona]) -> None:
+    sign_in(client, "responder@example.com")
+    response = declare_via_form(client, title="Still here", severity="", q_impact="nonsense")
+    assert response.status_code == 422
+    assert 'value="Still here"' in response.text and "classification.impact" in response.text
+
+
+def test_page_actions_and_markdown_notes(client: TestClient, personas: dict[str, Persona]) -> None:
+    sign_in(client, "responder@example.com")
+    ref = declare_via_form(client).headers["location"].rsplit("/", 1)[1]
+    token = page_token(client, f"/incidents/{ref}")
+    client.post(f"/incidents/{ref}/status", data={"csrf_token": token, "status": "investigating"})
+    client.post(
+        f"/incidents/{ref}/role",
+        data={"csrf_token": token, "role": "scribe", "user": str(personas["viewer"].user_id)},
+    )
+    client.post(
+        f"/incidents/{ref}/note",
+        data={
+            "csrf_token": token,
+            "body": "**Rolled back** <script>alert(1)</script> [x](javascript:alert(1))",
+        },
+    )
+    refused = client.post(
+        f"/incidents/{ref}/status", data={"csrf_token": token, "status": "closed"}
+    )
+    assert refused.status_code == 409 and "allowed states are" in refused.text
+    timeline = client.get(f"/incidents/{ref}/timeline").text
+    assert "moved it from triage to investigating" in timeline
+    assert "made Viewer scribe" in timeline
+    assert "<strong>Rolled back</strong>" in timeline
+    assert "<script>" not in timeline and "&lt;script&gt;" in timeline
+    assert 'href="javascript:' not in timeline
+
+
+def test_viewers_read_but_do_not_act(client: TestClient, personas: dict[str, Persona]) -> None:
+    sign_in(client, "responder@example.com")
+    ref = declare_via_form(client).headers["location"].rsplit("/", 1)[1]
+    client.cookies.clear()
+    sign_in(client, "viewer@example.com")
+    page = client.get(f"/incidents/{ref}").text
+    assert "Checkout failing" in page and "Change status" not in page
+    assert client.get("/incidents/new", headers=HTML).status_code == 403
+    token = page_token(client)
+    assert (
+        client.post(
+            f"/incidents/{ref}/note", data={"csrf_token": token, "body": "x"}, headers=HTML
+        ).status_code
+        == 403
+    )
+
+
+def test_restricted_incident_pages_are_404_for_outsiders(
+    client: TestClient, personas: dict[str, Persona]
+) -> None:
+    sign_in(client, "responder@example.com")
+    ref = (
+        declare_via_form(client, title="HR matter", type="insider_threat", restricted="on")
+        .headers["location"]
+        .rsplit("/", 1)[1]
+    )
+    client.cookies.clear()
+    sign_in(client, "manager@example.com")
+    for path in (f"/incidents/{ref}", f"/incidents/{ref}/timeline"):
+        response = client.get(path, headers=HTML)
+        assert response.status_code == 404 and "HR matter" not in response.text
+    token = page_token(client)
+    assert (
+        client.post(
+            f"/incidents/{ref}/note", data={"csrf_token": token, "body": "x"}, headers=HTML
+        ).status_code
+        == 404
+    )
+    assert "HR matter" not in client.get("/incidents?status=all").text
+    assert "HR matter" not in client.get("/").text
