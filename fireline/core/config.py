@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     job_modules: list[str] = Field(
         default_factory=list, description="Extra modules that register job handlers"
     )
+    smtp_host: str = Field(default="", description="SMTP server for e-mail; empty: e-mail off")
+    smtp_port: int = 25
+    smtp_from: str = "fireline@localhost"
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
     log_level: str = "INFO"
     demo_password: SecretStr = SecretStr("fireline-demo")
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from fireline.core.deps import Principal, get_now, get_session, require_responder, require_viewer
-from fireline.incidents import service
+from fireline.incidents import queries, service
 from fireline.incidents.models import Incident, TimelineEvent
 from fireline.plan.schema import Plan
 
@@ -95,9 +95,11 @@ class IncidentOut(BaseModel):
     commander: dict[str, Any] | None
     roles: list[dict[str, Any]]
     milestones: dict[str, datetime | None]
+    missing_roles: list[str]
+    participants: list[dict[str, Any]]
 
     @classmethod
-    def of(cls, incident: Incident) -> IncidentOut:
+    def of(cls, incident: Incident, plan: Plan) -> IncidentOut:
         commander = incident.commander
         return cls(
             ref=incident.ref,
@@ -135,6 +137,8 @@ class IncidentOut(BaseModel):
                     "closed",
                 )
             },
+            missing_roles=service.missing_roles(plan, incident),
+            participants=[{"user_id": p.user_id, "kind": p.kind} for p in incident.participants],
         )
 
 
@@ -151,7 +155,7 @@ def declare(
     incident, created = service.declare(session, plan, principal, now, declaration, idempotency_key)
     session.commit()
     # A retried request gets the incident it already made, with 200 rather than 201.
-    payload = IncidentOut.of(incident).model_dump(mode="json")
+    payload = IncidentOut.of(incident, plan).model_dump(mode="json")
     return JSONResponse(payload, status_code=201 if created else 200)
 
 
@@ -168,8 +172,9 @@ def list_incidents(
     offset: int = Query(default=0, ge=0, le=10_000_000),
     principal: Principal = Depends(require_viewer),
     session: Session = Depends(get_session),
+    plan: Plan = Depends(get_plan),
 ) -> list[IncidentOut]:
-    filters = service.IncidentFilter(
+    filters = queries.IncidentFilter(
         status=status,
         severity=severity,
         type=type,
@@ -180,7 +185,7 @@ def list_incidents(
         limit=limit,
         offset=offset,
     )
-    return [IncidentOut.of(i) for i in service.list_incidents(session, principal, filters)]
+    return [IncidentOut.of(i, plan) for i in queries.list_incidents(session, principal, filters)]
 
 
 @router.get("/{ref}", response_model=IncidentOut)
@@ -188,8 +193,9 @@ def get_incident(
     ref: str,
     principal: Principal = Depends(require_viewer),
     session: Session = Depends(get_session),
+    plan: Plan = Depends(get_plan),
 ) -> IncidentOut:
-    return IncidentOut.of(service.get_visible(session, principal, ref))
+    return IncidentOut.of(queries.get_visible(session, principal, ref), plan)
 
 
 @router.get("/{ref}/timeline", response_model=list[EventOut])
@@ -199,8 +205,8 @@ def get_timeline(
     principal: Principal = Depends(require_viewer),
     session: Session = Depends(get_session),
 ) -> list[EventOut]:
-    incident = service.get_visible(session, principal, ref)
-    return [EventOut.of(e) for e in service.timeline(session, incident, kind)]
+    incident = queries.get_visible(session, principal, ref)
+    return [EventOut.of(e) for e in queries.timeline(session, incident, kind)]
 
 
 @router.post("/{ref}/status", response_model=IncidentOut)
@@ -212,7 +218,7 @@ def change_status(
     now: datetime = Depends(get_now),
     plan: Plan = Depends(get_plan),
 ) -> IncidentOut:
-    incident = service.get_visible(session, principal, ref)
+    incident = queries.get_visible(session, principal, ref)
     service.change_status(
         session,
         plan,
@@ -224,7 +230,7 @@ def change_status(
         occurred_at=body.occurred_at,
     )
     session.commit()
-    return IncidentOut.of(incident)
+    return IncidentOut.of(incident, plan)
 
 
 class ResolveIn(Strict):
@@ -242,10 +248,10 @@ def resolve(
     now: datetime = Depends(get_now),
     plan: Plan = Depends(get_plan),
 ) -> IncidentOut:
-    incident = service.get_visible(session, principal, ref)
+    incident = queries.get_visible(session, principal, ref)
     service.resolve(session, plan, principal, now, incident, reason=body.reason)
     session.commit()
-    return IncidentOut.of(incident)
+    return IncidentOut.of(incident, plan)
 
 
 @router.post("/{ref}/severity", response_model=IncidentOut)
@@ -257,10 +263,10 @@ def change_severity(
     now: datetime = Depends(get_now),
     plan: Plan = Depends(get_plan),
 ) -> IncidentOut:
-    incident = service.get_visible(session, principal, ref)
+    incident = queries.get_visible(session, principal, ref)
     service.change_severity(session, plan, principal, now, incident, body.severity, body.reason)
     session.commit()
-    return IncidentOut.of(incident)
+    return IncidentOut.of(incident, plan)
 
 
 @router.post("/{ref}/roles", response_model=IncidentOut, status_code=201)
@@ -272,10 +278,10 @@ def assign_role(
     now: datetime = Depends(get_now),
     plan: Plan = Depends(get_plan),
 ) -> IncidentOut:
-    incident = service.get_visible(session, principal, ref)
+    incident = queries.get_visible(session, principal, ref)
     service.assign_role(session, plan, principal, now, incident, body.role, body.user)
     session.commit()
-    return IncidentOut.of(incident)
+    return IncidentOut.of(incident, plan)
 
 
 @router.delete("/{ref}/roles/{role}/{user_ref}", response_model=IncidentOut)
@@ -286,11 +292,12 @@ def unassign_role(
     principal: Principal = Depends(require_responder),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
+    plan: Plan = Depends(get_plan),
 ) -> IncidentOut:
-    incident = service.get_visible(session, principal, ref)
+    incident = queries.get_visible(session, principal, ref)
     service.unassign_role(session, principal, now, incident, role, user_ref)
     session.commit()
-    return IncidentOut.of(incident)
+    return IncidentOut.of(incident, plan)
 
 
 @router.post("/{ref}/notes", response_model=EventOut, status_code=201)
@@ -301,7 +308,7 @@ def add_note(
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
 ) -> EventOut:
-    incident = service.get_visible(session, principal, ref)
+    incident = queries.get_visible(session, principal, ref)
     event = service.add_note(
         session,
         principal,
@@ -313,3 +320,31 @@ def add_note(
     )
     session.commit()
     return EventOut.of(event)
+
+
+@router.put("/{ref}/follow", response_model=IncidentOut, summary="Follow an incident's updates")
+def follow(
+    ref: str,
+    principal: Principal = Depends(require_viewer),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+    plan: Plan = Depends(get_plan),
+) -> IncidentOut:
+    incident = queries.get_visible(session, principal, ref)
+    service.follow(session, principal, now, incident, on=True)
+    session.commit()
+    return IncidentOut.of(incident, plan)
+
+
+@router.delete("/{ref}/follow", response_model=IncidentOut, summary="Stop following")
+def unfollow(
+    ref: str,
+    principal: Principal = Depends(require_viewer),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+    plan: Plan = Depends(get_plan),
+) -> IncidentOut:
+    incident = queries.get_visible(session, principal, ref)
+    service.follow(session, principal, now, incident, on=False)
+    session.commit()
+    return IncidentOut.of(incident, plan)

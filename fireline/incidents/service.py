@@ -1,4 +1,4 @@
-"""Use cases for incidents. Each runs in the caller's transaction; every change
+"""Use cases for incidents (reading them is in queries.py). Each runs in the caller's transaction; every change
 appends a timeline event whose audit record joins the hash chain."""
 
 from __future__ import annotations
@@ -7,99 +7,27 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, or_, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fireline.catalog.models import Service
 from fireline.core import audit
 from fireline.core.deps import Principal
 from fireline.core.errors import InvalidInput, NotFound
-from fireline.core.ids import as_row_id
 from fireline.incidents.classification import suggest_severity
 from fireline.incidents.lifecycle import Milestone, is_open, plan_transition, resolving_state
 from fireline.incidents.models import (
-    REF_PREFIX,
     Incident,
     Participant,
     RoleAssignment,
     TimelineEvent,
 )
-from fireline.people.models import Role, User
+from fireline.incidents.queries import resolve_services, resolve_severity, resolve_type
+from fireline.incidents.sla_timers import schedule_sla_checks
 from fireline.people.service import find_user
 from fireline.plan.schema import Plan
 
 COMMANDER = "incident_commander"
 MAX_TITLE = 300
-
-
-# --- visibility ------------------------------------------------------------------
-
-
-def visible_to(principal: Principal) -> ColumnElement[bool]:
-    """Restricted incidents are visible to their participants and to admins only."""
-    if principal.can(Role.admin):
-        return true()
-    participates = exists().where(
-        Participant.incident_id == Incident.id, Participant.user_id == principal.user_id
-    )
-    return or_(Incident.restricted.is_(False), participates)
-
-
-def parse_ref(ref: str) -> int | None:
-    text = ref.strip().upper()
-    return as_row_id(text[len(REF_PREFIX) :] if text.startswith(REF_PREFIX) else text)
-
-
-def get_visible(session: Session, principal: Principal, ref: str) -> Incident:
-    """The incident, or the same 404 whether it does not exist or may not be seen."""
-    incident_id = parse_ref(ref)
-    incident = None
-    if incident_id is not None:
-        incident = session.scalar(
-            select(Incident).where(Incident.id == incident_id, visible_to(principal))
-        )
-    if incident is None:
-        raise NotFound(f"no incident {ref}")
-    return incident
-
-
-# --- lookups that forgive a stressed responder's typing ----------------------------------
-
-
-def resolve_severity(plan: Plan, value: str) -> str:
-    text = value.strip().upper()
-    candidates = [text, f"SEV{text}"]
-    for severity in plan.severities:
-        if severity.key in candidates:
-            return severity.key
-    known = ", ".join(s.key for s in plan.severities)
-    raise InvalidInput(f"unknown severity {value!r}; expected one of {known}", field="severity")
-
-
-def resolve_type(plan: Plan, value: str) -> str:
-    text = value.strip().lower().replace(" ", "_")
-    exact = [t.key for t in plan.incident_types if t.key == text]
-    partial = [t.key for t in plan.incident_types if text and text in t.key]
-    found = exact or partial
-    if len(found) == 1:
-        return found[0]
-    known = ", ".join(t.key for t in plan.incident_types)
-    what = "is ambiguous" if found else "is unknown"
-    raise InvalidInput(f"incident type {value!r} {what}; expected one of {known}", field="type")
-
-
-def resolve_services(session: Session, refs: list[str]) -> list[Service]:
-    services = list(session.scalars(select(Service)))
-    chosen: list[Service] = []
-    for ref in refs:
-        exact = [s for s in services if s.slug == ref]
-        found = exact or [s for s in services if s.slug.startswith(ref)]
-        if len(found) != 1:
-            what = "is ambiguous" if found else "is unknown"
-            raise InvalidInput(f"service {ref!r} {what}", field="services")
-        if found[0] not in chosen:
-            chosen.append(found[0])
-    return chosen
 
 
 # --- the timeline -----------------------------------------------------------------
@@ -250,6 +178,7 @@ def declare(
     record_event(
         session, incident, kind="declared", principal=principal, now=now, data=data, pinned=True
     )
+    schedule_sla_checks(session, plan, incident, now)
     return incident, True
 
 
@@ -347,6 +276,7 @@ def change_severity(
         data={"from": old, "to": new},
         pinned=True,
     )
+    schedule_sla_checks(session, plan, incident, now)
     return incident
 
 
@@ -458,58 +388,19 @@ def add_note(
     )
 
 
-# --- listing -----------------------------------------------------------------------
+def missing_roles(plan: Plan, incident: Incident) -> list[str]:
+    """Roles the incident's severity requires that nobody holds."""
+    held = {r.role_key for r in incident.roles if r.ended_at is None}
+    return [key for key in plan.severity(incident.severity).required_roles if key not in held]
 
 
-@dataclass(frozen=True)
-class IncidentFilter:
-    status: str | None = None  # "open", "closed", or a lifecycle state
-    severity: str | None = None
-    type: str | None = None
-    service: str | None = None
-    commander: str | None = None
-    declared_after: datetime | None = None
-    declared_before: datetime | None = None
-    limit: int = 50
-    offset: int = 0
-
-
-def list_incidents(
-    session: Session, principal: Principal, filters: IncidentFilter
-) -> list[Incident]:
-    if not 1 <= filters.limit <= 500:
-        raise InvalidInput("limit must be between 1 and 500", field="limit")
-    if filters.offset < 0:
-        raise InvalidInput("offset cannot be negative", field="offset")
-    query = select(Incident).where(visible_to(principal))
-    if filters.status == "open":
-        query = query.where(Incident.is_open.is_(True))
-    elif filters.status == "closed":
-        query = query.where(Incident.is_open.is_(False))
-    elif filters.status:
-        query = query.where(Incident.status == filters.status)
-    if filters.severity:
-        query = query.where(Incident.severity == filters.severity.upper())
-    if filters.type:
-        query = query.where(Incident.type_key == filters.type)
-    if filters.service:
-        query = query.where(Incident.services.any(Service.slug == filters.service))
-    if filters.commander:
-        commander_id = as_row_id(filters.commander)
-        if commander_id is None:
-            user = session.scalar(select(User).where(User.email == filters.commander.lower()))
-            commander_id = user.id if user else -1
-        query = query.where(Incident.commander_id == commander_id)
-    if filters.declared_after:
-        query = query.where(Incident.declared_at >= filters.declared_after)
-    if filters.declared_before:
-        query = query.where(Incident.declared_at < filters.declared_before)
-    query = query.order_by(Incident.declared_at.desc(), Incident.id.desc())
-    return list(session.scalars(query.limit(filters.limit).offset(filters.offset)))
-
-
-def timeline(session: Session, incident: Incident, kind: str | None = None) -> list[TimelineEvent]:
-    query = select(TimelineEvent).where(TimelineEvent.incident_id == incident.id)
-    if kind:
-        query = query.where(TimelineEvent.kind == kind)
-    return list(session.scalars(query.order_by(TimelineEvent.occurred_at, TimelineEvent.id)))
+def follow(
+    session: Session, principal: Principal, now: datetime, incident: Incident, *, on: bool
+) -> None:
+    current = next((p for p in incident.participants if p.user_id == principal.user_id), None)
+    if on and current is None:
+        incident.participants.append(
+            Participant(user_id=principal.user_id, kind="follower", added_at=now)
+        )
+    elif not on and current is not None and current.kind == "follower":
+        incident.participants.remove(current)

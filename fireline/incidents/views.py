@@ -15,12 +15,11 @@ from starlette.responses import Response
 from fireline.catalog.models import Service
 from fireline.core.deps import Principal, get_now, get_session
 from fireline.core.errors import AppError
-from fireline.incidents import service
+from fireline.incidents import queries, service
 from fireline.incidents.api import get_plan
 from fireline.incidents.models import Incident
-from fireline.incidents.sla import ClockKind, clock_state
+from fireline.incidents.sla_timers import clocks
 from fireline.people.models import Role, User
-from fireline.plan.calendar import BusinessCalendar
 from fireline.plan.schema import Plan
 from fireline.web.pages import PageError, page_require, page_viewer
 from fireline.web.templating import render
@@ -46,7 +45,7 @@ def incident_list(
     session: Session = Depends(get_session),
     plan: Plan = Depends(get_plan),
 ) -> Response:
-    filters = service.IncidentFilter(
+    filters = queries.IncidentFilter(
         status=None if status == "all" else status,
         severity=severity or None,
         type=type or None,
@@ -54,7 +53,7 @@ def incident_list(
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
     )
-    found = service.list_incidents(session, principal, filters)
+    found = queries.list_incidents(session, principal, filters)
     context = {
         "title": "Incidents",
         "incidents": found[:PAGE_SIZE],
@@ -147,31 +146,6 @@ async def declare(
     return _see(incident)
 
 
-def _clocks(incident: Incident, plan: Plan, now: datetime) -> list[Any]:
-    calendar = BusinessCalendar.from_plan(plan)
-    severity = plan.severity(incident.severity)
-    return [
-        clock_state(
-            ClockKind.response,
-            severity,
-            started_at=incident.declared_at,
-            stopped_at=incident.acknowledged_at,
-            now=now,
-            calendar=calendar,
-            warning_fraction=plan.sla_warning_fraction,
-        ),
-        clock_state(
-            ClockKind.resolution,
-            severity,
-            started_at=incident.declared_at,
-            stopped_at=incident.resolved_at,
-            now=now,
-            calendar=calendar,
-            warning_fraction=plan.sla_warning_fraction,
-        ),
-    ]
-
-
 def _incident_page(
     request: Request,
     principal: Principal,
@@ -189,9 +163,11 @@ def _incident_page(
         "incident": incident,
         "plan": plan,
         "next_states": lifecycle.allowed_from(incident.status),
-        "clocks": _clocks(incident, plan, now),
+        "clocks": clocks(plan, incident, now),
+        "missing_roles": [plan.role(key).name for key in service.missing_roles(plan, incident)],
+        "following": any(p.user_id == principal.user_id for p in incident.participants),
         "now": now,
-        "events": service.timeline(session, incident),
+        "events": queries.timeline(session, incident),
         "people": session.scalars(
             select(User).where(User.is_active.is_(True)).order_by(User.name)
         ).all(),
@@ -204,7 +180,7 @@ def _incident_page(
 
 def _visible(session: Session, principal: Principal, ref: str) -> Incident:
     try:
-        return service.get_visible(session, principal, ref)
+        return queries.get_visible(session, principal, ref)
     except AppError as exc:
         raise PageError(404, "Not found", exc.message, principal) from None
 
@@ -230,8 +206,22 @@ def timeline_partial(
 ) -> Response:
     """The timeline alone, polled by htmx so the page stays live without a reload."""
     incident = _visible(session, principal, ref)
-    context = {"incident": incident, "events": service.timeline(session, incident)}
+    context = {"incident": incident, "events": queries.timeline(session, incident)}
     return render(request, "incidents/_timeline.html", context, principal=principal)
+
+
+@router.post("/{ref}/follow")
+def follow(
+    ref: str,
+    principal: Principal = Depends(page_viewer),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> Response:
+    """Anyone who may see an incident may follow it, viewers included."""
+    incident = _visible(session, principal, ref)
+    service.follow(session, principal, now, incident, on=True)
+    session.commit()
+    return _see(incident)
 
 
 @router.post("/{ref}/{action}")

@@ -91,11 +91,20 @@ def load_plan_text(text: str, source: str = "fireline.yaml") -> Plan:
         problems = [_problem(error, positions) for error in exc.errors()]
         raise PlanError(source, _unique(problems)) from None
     references = [
-        _at(location, message, positions) for location, message in reference_problems(plan)
+        _at(location, _built_in_hint(location, message, data), positions)
+        for location, message in reference_problems(plan)
     ]
     if references:
         raise PlanError(source, references)
     return plan
+
+
+def _built_in_hint(location: Location, message: str, data: dict[str, Any]) -> str:
+    """A problem inside a section the file left to the defaults needs saying so."""
+    section = str(location[0]) if location else ""
+    if section and section not in data:
+        return f"{message} (in the built-in {section}; define {section} in your plan to replace it)"
+    return message
 
 
 def _record_positions(

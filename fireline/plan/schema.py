@@ -98,6 +98,12 @@ class Severity(Strict):
     business_hours: bool = Field(
         default=False, description="measure these clocks in business hours, skipping holidays"
     )
+    required_roles: list[str] = Field(
+        default_factory=list, description="roles an incident of this severity must have filled"
+    )
+    escalation_contacts: list[str] = Field(
+        default_factory=list, description="e-mail addresses told of SLA warnings and breaches"
+    )
 
 
 class Lifecycle(Strict):
@@ -210,6 +216,14 @@ def reference_problems(plan: Plan) -> list[tuple[tuple[str | int, ...], str]]:
             if item.key in seen:
                 problems.append(((section, index, "key"), f"duplicate key {item.key!r}"))
             seen.add(item.key)
+    role_keys = [r.key for r in plan.roles]
+    for index, severity in enumerate(plan.severities):
+        for r_index, role in enumerate(severity.required_roles):
+            if role not in role_keys:
+                role_at: tuple[str | int, ...] = ("severities", index, "required_roles", r_index)
+                problems.append(
+                    (role_at, f"unknown role {role!r}; the plan has {', '.join(role_keys)}")
+                )
     severities = [s.key for s in plan.severities]
     for q_index, question in enumerate(plan.classification.questions):
         for a_index, answer in enumerate(question.answers):

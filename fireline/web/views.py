@@ -17,7 +17,7 @@ from fireline.catalog.models import Service
 from fireline.core.deps import Principal, get_session
 from fireline.core.jobs import queue
 from fireline.incidents import views as incident_views
-from fireline.incidents.service import IncidentFilter, list_incidents
+from fireline.incidents.queries import IncidentFilter, list_incidents
 from fireline.people.models import Team, User
 from fireline.web import auth_views, settings_views
 from fireline.web.pages import page_viewer

@@ -48,6 +48,8 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/incidents/{ref}/roles"): "responder",
     ("DELETE", "/api/v1/incidents/{ref}/roles/{role}/{user_ref}"): "responder",
     ("POST", "/api/v1/incidents/{ref}/notes"): "responder",
+    ("PUT", "/api/v1/incidents/{ref}/follow"): "viewer",
+    ("DELETE", "/api/v1/incidents/{ref}/follow"): "viewer",
     ("GET", "/api/v1/services"): "viewer",
     ("POST", "/api/v1/services"): "manager",
     ("GET", "/api/v1/services/{ref}"): "viewer",

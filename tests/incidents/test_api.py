@@ -271,3 +271,26 @@ def test_list_filters_and_pagination(
     ] == ["Incident 0"]
     assert client.get("/api/v1/incidents?status=closed", headers=responder).json() == []
     assert client.get("/api/v1/incidents?limit=0", headers=responder).status_code == 422
+
+
+def test_required_roles_by_severity_and_followers(
+    client: TestClient, personas: dict[str, Persona]
+) -> None:
+    responder = personas["responder"].headers
+    sev1 = declare(client, personas["responder"], severity="1").json()
+    assert sev1["missing_roles"] == ["communications_lead"]
+    filled = client.post(
+        f"/api/v1/incidents/{sev1['ref']}/roles",
+        json={"role": "communications_lead", "user": "manager@example.com"},
+        headers=responder,
+    ).json()
+    assert filled["missing_roles"] == []
+    assert declare(client, personas["responder"], severity="3").json()["missing_roles"] == []
+
+    viewer = personas["viewer"]
+    followed = client.put(f"/api/v1/incidents/{sev1['ref']}/follow", headers=viewer.headers).json()
+    assert {"user_id": viewer.user_id, "kind": "follower"} in followed["participants"]
+    unfollowed = client.delete(
+        f"/api/v1/incidents/{sev1['ref']}/follow", headers=viewer.headers
+    ).json()
+    assert all(p["user_id"] != viewer.user_id for p in unfollowed["participants"])

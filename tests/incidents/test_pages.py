@@ -113,3 +113,15 @@ def test_restricted_incident_pages_are_404_for_outsiders(
     )
     assert "HR matter" not in client.get("/incidents?status=all").text
     assert "HR matter" not in client.get("/").text
+
+
+def test_page_shows_missing_roles_and_follows(client: TestClient, personas: dict[str, Persona]) -> None:
+    sign_in(client, "responder@example.com")
+    location = declare_via_form(client, severity="SEV1").headers["location"]
+    page = client.get(location).text
+    assert "Missing for SEV1: Communications lead" in page
+    client.cookies.clear()
+    sign_in(client, "viewer@example.com")
+    token = page_token(client, location)
+    client.post(f"{location}/follow", data={"csrf_token": token})
+    assert "1 followers" in client.get(location).text and ">Follow<" not in client.get(location).text

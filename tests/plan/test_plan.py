@@ -189,3 +189,16 @@ def test_serve_refuses_an_invalid_plan(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["serve", "--port", "1"], env=env)
     assert result.exit_code == 1
     assert "unknown key 'colour'" in result.output
+
+
+def test_a_default_section_that_no_longer_fits_says_so() -> None:
+    text = (
+        "organisation: {name: A}\n"
+        "severities:\n"
+        "  - {key: SEV1, name: Down, response: 15m, resolution: 1h}\n"
+        "  - {key: SEV2, name: Slow, response: 1h, resolution: 1d}\n"
+    )
+    found = problems(text)
+    assert all(
+        "in the built-in classification; define classification in your plan" in p for p in found
+    )

@@ -15,7 +15,11 @@ from fireline.core.clock import Clock
 from fireline.core.jobs.models import Job
 
 # Modules whose handlers every worker loads; later features add theirs here.
-BUILTIN_MODULES: tuple[str, ...] = ("fireline.core.jobs.builtin",)
+BUILTIN_MODULES: tuple[str, ...] = (
+    "fireline.core.jobs.builtin",
+    "fireline.notify.email",
+    "fireline.incidents.jobs",
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Outbound notifications, delivered by the jobs worker."""
