@@ -5,7 +5,9 @@ from fireline.core.audit import AuditEvent
 from fireline.core.db import Base
 from fireline.core.jobs.models import Job, JobState
 from fireline.incidents.models import (
+    ActionItem,
     Incident,
+    IncidentLink,
     IncidentService,
     Participant,
     RoleAssignment,
@@ -15,10 +17,12 @@ from fireline.incidents.models import (
 from fireline.people.models import ApiToken, LoginFailure, Team, TeamMembership, User, WebSession
 
 __all__ = [
+    "ActionItem",
     "ApiToken",
     "AuditEvent",
     "Base",
     "Incident",
+    "IncidentLink",
     "IncidentService",
     "Job",
     "JobState",

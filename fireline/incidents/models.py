@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
@@ -32,6 +32,12 @@ class Incident(Base):
     )
     declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     idempotency_key: Mapped[str | None] = mapped_column(String(300), unique=True, default=None)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id"), default=None, index=True
+    )
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id"), default=None, index=True
+    )
     classification: Mapped[dict[str, Any]] = mapped_column(default=dict)
     started_at: Mapped[datetime]
     detected_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -43,6 +49,7 @@ class Incident(Base):
     updated_at: Mapped[datetime]
 
     commander: Mapped[User | None] = relationship(foreign_keys=[commander_id])
+    parent: Mapped[Incident | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
     services: Mapped[list[Service]] = relationship(
         secondary="incident_services", order_by="Service.name"
     )
@@ -140,3 +147,41 @@ class Task(Base):
     updated_at: Mapped[datetime]
 
     assignee: Mapped[User | None] = relationship()
+
+
+class ActionItem(Base):
+    """A follow-up that outlives the incident, tracked to closure."""
+
+    __tablename__ = "action_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
+    due_date: Mapped[date | None] = mapped_column(default=None)
+    priority: Mapped[str] = mapped_column(String(16), default="medium")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    ticket_url: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    owner: Mapped[User | None] = relationship()
+
+
+class IncidentLink(Base):
+    """Two incidents that are related (stored once, smaller id first)."""
+
+    __tablename__ = "incident_links"
+    __table_args__ = (UniqueConstraint("incident_id", "other_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    other_id: Mapped[int] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]

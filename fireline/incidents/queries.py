@@ -135,7 +135,11 @@ def list_incidents(
 
 
 def timeline(session: Session, incident: Incident, kind: str | None = None) -> list[TimelineEvent]:
-    query = select(TimelineEvent).where(TimelineEvent.incident_id == incident.id)
+    """The incident's events, with those of duplicates merged into it."""
+    merged = select(Incident.id).where(Incident.merged_into_id == incident.id)
+    query = select(TimelineEvent).where(
+        or_(TimelineEvent.incident_id == incident.id, TimelineEvent.incident_id.in_(merged))
+    )
     if kind:
         query = query.where(TimelineEvent.kind == kind)
     return list(session.scalars(query.order_by(TimelineEvent.occurred_at, TimelineEvent.id)))

@@ -14,8 +14,9 @@ from starlette.responses import Response
 
 from fireline.catalog.models import Service
 from fireline.core.deps import Principal, get_now, get_session
-from fireline.core.errors import AppError
-from fireline.incidents import queries, service
+from fireline.core.errors import AppError, InvalidInput
+from fireline.core.ids import as_row_id
+from fireline.incidents import queries, service, work
 from fireline.incidents.api import get_plan
 from fireline.incidents.models import Incident
 from fireline.incidents.sla_timers import clocks
@@ -168,6 +169,8 @@ def _incident_page(
         "following": any(p.user_id == principal.user_id for p in incident.participants),
         "now": now,
         "events": queries.timeline(session, incident),
+        "tasks": work.tasks(session, incident),
+        "action_items": work.action_items(session, incident),
         "people": session.scalars(
             select(User).where(User.is_active.is_(True)).order_by(User.name)
         ).all(),
@@ -253,6 +256,31 @@ async def incident_action(
         elif action == "role":
             service.assign_role(
                 session, plan, principal, now, incident, field("role"), field("user")
+            )
+        elif action == "task":
+            work.add_task(
+                session,
+                principal,
+                now,
+                incident,
+                title=field("title"),
+                assignee=field("assignee") or None,
+            )
+        elif action == "task-status":
+            task_id = as_row_id(field("task_id"))
+            if task_id is None:
+                raise InvalidInput("no such task", field="task_id")
+            work.update_task(session, principal, now, incident, task_id, status=field("status"))
+        elif action == "action-item":
+            work.add_action_item(
+                session,
+                principal,
+                now,
+                incident,
+                title=field("title"),
+                owner=field("owner") or None,
+                priority=field("priority") or "medium",
+                ticket_url=field("ticket_url"),
             )
         elif action == "note":
             service.add_note(

@@ -25,6 +25,7 @@ from fireline.core.jobs.api import router as jobs_router
 from fireline.core.jobs.worker import BackgroundWorker
 from fireline.core.metrics import Metrics, MetricsMiddleware
 from fireline.incidents.api import router as incidents_router
+from fireline.incidents.work_api import router as incident_work_router
 from fireline.people.api import router as people_router
 from fireline.plan import load_effective_plan
 from fireline.web.pages import error_page, install_page_handlers
@@ -86,6 +87,7 @@ def create_app(
         people_router,
         services_router,
         incidents_router,
+        incident_work_router,
         jobs_router,
         audit_router,
         web_router,

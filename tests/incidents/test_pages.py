@@ -115,7 +115,9 @@ def test_restricted_incident_pages_are_404_for_outsiders(
     assert "HR matter" not in client.get("/").text
 
 
-def test_page_shows_missing_roles_and_follows(client: TestClient, personas: dict[str, Persona]) -> None:
+def test_page_shows_missing_roles_and_follows(
+    client: TestClient, personas: dict[str, Persona]
+) -> None:
     sign_in(client, "responder@example.com")
     location = declare_via_form(client, severity="SEV1").headers["location"]
     page = client.get(location).text
@@ -124,4 +126,31 @@ def test_page_shows_missing_roles_and_follows(client: TestClient, personas: dict
     sign_in(client, "viewer@example.com")
     token = page_token(client, location)
     client.post(f"{location}/follow", data={"csrf_token": token})
-    assert "1 followers" in client.get(location).text and ">Follow<" not in client.get(location).text
+    assert (
+        "1 followers" in client.get(location).text and ">Follow<" not in client.get(location).text
+    )
+
+
+def test_tasks_and_action_items_from_the_page(
+    client: TestClient, personas: dict[str, Persona]
+) -> None:
+    sign_in(client, "responder@example.com")
+    location = declare_via_form(client).headers["location"]
+    token = page_token(client, location)
+    client.post(f"{location}/task", data={"csrf_token": token, "title": "Page the CDN vendor"})
+    client.post(
+        f"{location}/action-item",
+        data={"csrf_token": token, "title": "Add a synthetic check", "priority": "high"},
+    )
+    page = client.get(location).text
+    assert (
+        "Page the CDN vendor" in page and "Add a synthetic check" in page and "(high, open" in page
+    )
+    client.post(
+        f"{location}/task-status", data={"csrf_token": token, "task_id": "1", "status": "done"}
+    )
+    assert 'class="done">Page the CDN vendor' in client.get(location).text
+    bad = client.post(
+        f"{location}/task-status", data={"csrf_token": token, "task_id": "x", "status": "done"}
+    )
+    assert bad.status_code == 422
