@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from fireline.core.deps import Principal, get_now, get_session, require_responder, require_viewer
-from fireline.incidents import queries, service
+from fireline.incidents import queries, search, service
 from fireline.incidents.models import Incident, TimelineEvent
 from fireline.plan.schema import Plan
 
@@ -186,6 +186,35 @@ def list_incidents(
         offset=offset,
     )
     return [IncidentOut.of(i, plan) for i in queries.list_incidents(session, principal, filters)]
+
+
+class SearchHitOut(BaseModel):
+    ref: str
+    title: str
+    severity: str
+    status: str
+    source: str
+    snippet_html: str = Field(description="the matching text, HTML-escaped, matches in <mark>")
+
+
+@router.get("/search", response_model=list[SearchHitOut], summary="Full-text search")
+def search_incidents(
+    q: str = Query(max_length=500, description="words to find in titles, summaries and notes"),
+    limit: int = Query(default=20, ge=1, le=100),
+    principal: Principal = Depends(require_viewer),
+    session: Session = Depends(get_session),
+) -> list[SearchHitOut]:
+    return [
+        SearchHitOut(
+            ref=hit.incident.ref,
+            title=hit.incident.title,
+            severity=hit.incident.severity,
+            status=hit.incident.status,
+            source=hit.source,
+            snippet_html=str(hit.snippet),
+        )
+        for hit in search.search(session, principal, q, limit)
+    ]
 
 
 @router.get("/{ref}", response_model=IncidentOut)

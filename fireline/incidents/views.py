@@ -16,7 +16,7 @@ from fireline.catalog.models import Service
 from fireline.core.deps import Principal, get_now, get_session
 from fireline.core.errors import AppError, InvalidInput
 from fireline.core.ids import as_row_id
-from fireline.incidents import queries, service, work
+from fireline.incidents import queries, search, service, work
 from fireline.incidents.api import get_plan
 from fireline.incidents.models import Incident
 from fireline.incidents.sla_timers import clocks
@@ -65,6 +65,23 @@ def incident_list(
         "services": session.scalars(select(Service).order_by(Service.name)).all(),
     }
     return render(request, "incidents/list.html", context, principal=principal)
+
+
+@router.get("/search")
+def search_page(
+    request: Request,
+    q: str = Query(default="", max_length=500),
+    principal: Principal = Depends(page_viewer),
+    session: Session = Depends(get_session),
+) -> Response:
+    hits, error = [], ""
+    if q.strip():
+        try:
+            hits = search.search(session, principal, q, limit=50)
+        except AppError as exc:
+            error = exc.message
+    context = {"title": "Search", "q": q, "hits": hits, "error": error}
+    return render(request, "incidents/search.html", context, principal=principal)
 
 
 def _declare_form(

@@ -41,6 +41,7 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/incidents"): "viewer",
     ("POST", "/api/v1/incidents"): "responder",
     ("GET", "/api/v1/incidents/{ref}"): "viewer",
+    ("GET", "/api/v1/incidents/search"): "viewer",
     ("GET", "/api/v1/incidents/{ref}/timeline"): "viewer",
     ("POST", "/api/v1/incidents/{ref}/status"): "responder",
     ("POST", "/api/v1/incidents/{ref}/severity"): "responder",
