@@ -168,6 +168,7 @@ def list_incidents(
     commander: str | None = Query(default=None, max_length=320),
     declared_after: datetime | None = None,
     declared_before: datetime | None = None,
+    sort: str = Query(default="newest", max_length=16, description="newest, oldest or severity"),
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0, le=10_000_000),
     principal: Principal = Depends(require_viewer),
@@ -182,6 +183,7 @@ def list_incidents(
         commander=commander,
         declared_after=declared_after,
         declared_before=declared_before,
+        sort=sort,
         limit=limit,
         offset=offset,
     )
@@ -279,6 +281,31 @@ def resolve(
 ) -> IncidentOut:
     incident = queries.get_visible(session, principal, ref)
     service.resolve(session, plan, principal, now, incident, reason=body.reason)
+    session.commit()
+    return IncidentOut.of(incident, plan)
+
+
+class MilestoneIn(Strict):
+    milestone: str = Field(
+        max_length=32, description="started, detected, acknowledged, mitigated or resolved"
+    )
+    at: datetime
+    reason: str = Field(max_length=5000)
+
+
+@router.post(
+    "/{ref}/milestones", response_model=IncidentOut, summary="Record a milestone after the fact"
+)
+def set_milestone(
+    ref: str,
+    body: MilestoneIn,
+    principal: Principal = Depends(require_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+    plan: Plan = Depends(get_plan),
+) -> IncidentOut:
+    incident = queries.get_visible(session, principal, ref)
+    service.set_milestone(session, principal, now, incident, body.milestone, body.at, body.reason)
     session.commit()
     return IncidentOut.of(incident, plan)
 

@@ -96,6 +96,7 @@ class IncidentFilter:
     commander: str | None = None
     declared_after: datetime | None = None
     declared_before: datetime | None = None
+    sort: str = "newest"  # newest, oldest or severity
     limit: int = 50
     offset: int = 0
 
@@ -130,7 +131,17 @@ def list_incidents(
         query = query.where(Incident.declared_at >= filters.declared_after)
     if filters.declared_before:
         query = query.where(Incident.declared_at < filters.declared_before)
-    query = query.order_by(Incident.declared_at.desc(), Incident.id.desc())
+    orders = {
+        "newest": (Incident.declared_at.desc(), Incident.id.desc()),
+        "oldest": (Incident.declared_at.asc(), Incident.id.asc()),
+        # Plan keys sort as text (SEV1 < SEV2); ties go newest first.
+        "severity": (Incident.severity.asc(), Incident.declared_at.desc(), Incident.id.desc()),
+    }
+    if filters.sort not in orders:
+        raise InvalidInput(
+            f"unknown sort {filters.sort!r}; expected one of {', '.join(orders)}", field="sort"
+        )
+    query = query.order_by(*orders[filters.sort])
     return list(session.scalars(query.limit(filters.limit).offset(filters.offset)))
 
 

@@ -251,6 +251,53 @@ def resolve(
     return change_status(session, plan, principal, now, incident, target, reason=reason)
 
 
+# Milestones a person may set or correct by hand; the lifecycle sets the others as it moves.
+SETTABLE_MILESTONES = ("started", "detected", "acknowledged", "mitigated", "resolved")
+
+
+def set_milestone(
+    session: Session,
+    principal: Principal,
+    now: datetime,
+    incident: Incident,
+    milestone: str,
+    at: datetime,
+    reason: str,
+) -> Incident:
+    """Record when something happened, after the fact: the event keeps both the
+    time it happened and the time it was recorded, with who and why."""
+    if milestone not in SETTABLE_MILESTONES:
+        raise InvalidInput(
+            f"unknown milestone {milestone!r}; expected one of {', '.join(SETTABLE_MILESTONES)}",
+            field="milestone",
+        )
+    if at.tzinfo is None:
+        raise InvalidInput(
+            "give the time with its time zone, e.g. 2026-03-02T09:00:00Z", field="at"
+        )
+    if at > now:
+        raise InvalidInput("a milestone cannot be in the future", field="at")
+    if milestone != "started" and at < incident.started_at:
+        raise InvalidInput("a milestone cannot come before the incident started", field="at")
+    if not reason.strip():
+        raise InvalidInput("say how this time is known", field="reason")
+    column = f"{milestone}_at"
+    previous = getattr(incident, column)
+    setattr(incident, column, at)
+    incident.updated_at = now
+    record_event(
+        session,
+        incident,
+        kind="milestone_set",
+        principal=principal,
+        now=now,
+        body=reason.strip(),
+        occurred_at=at,
+        data={"milestone": milestone, "previous": previous.isoformat() if previous else None},
+    )
+    return incident
+
+
 def change_severity(
     session: Session,
     plan: Plan,

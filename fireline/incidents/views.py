@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse
@@ -41,6 +42,10 @@ def incident_list(
     severity: str = Query(default="", max_length=16),
     type: str = Query(default="", max_length=64),
     service_slug: str = Query(default="", alias="service", max_length=64),
+    commander: str = Query(default="", max_length=320),
+    since: str = Query(default="", max_length=10, description="YYYY-MM-DD"),
+    until: str = Query(default="", max_length=10, description="YYYY-MM-DD, inclusive"),
+    sort: str = Query(default="newest", max_length=16),
     page: int = Query(default=1, ge=1, le=100_000),
     principal: Principal = Depends(page_viewer),
     session: Session = Depends(get_session),
@@ -51,6 +56,10 @@ def incident_list(
         severity=severity or None,
         type=type or None,
         service=service_slug or None,
+        commander=commander or None,
+        declared_after=_day(since, principal),
+        declared_before=_day(until, principal, next_day=True),
+        sort=sort,
         limit=PAGE_SIZE + 1,
         offset=(page - 1) * PAGE_SIZE,
     )
@@ -60,11 +69,36 @@ def incident_list(
         "incidents": found[:PAGE_SIZE],
         "has_next": len(found) > PAGE_SIZE,
         "page": page,
-        "filters": {"status": status, "severity": severity, "type": type, "service": service_slug},
+        "filters": {
+            "status": status,
+            "severity": severity,
+            "type": type,
+            "service": service_slug,
+            "commander": commander,
+            "since": since,
+            "until": until,
+            "sort": sort,
+        },
+        "people": session.scalars(select(User).order_by(User.name)).all(),
         "plan": plan,
         "services": session.scalars(select(Service).order_by(Service.name)).all(),
     }
     return render(request, "incidents/list.html", context, principal=principal)
+
+
+def _day(value: str, principal: Principal, *, next_day: bool = False) -> datetime | None:
+    """A date typed in the viewer's zone, as the UTC moment that day starts (or ends)."""
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise PageError(
+            422, "Not a date", f"expected a date like 2026-03-02, not {value!r}", principal
+        ) from None
+    if next_day:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(), tzinfo=ZoneInfo(principal.time_zone))
 
 
 @router.get("/search")

@@ -46,6 +46,7 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/incidents/{ref}/status"): "responder",
     ("POST", "/api/v1/incidents/{ref}/severity"): "responder",
     ("POST", "/api/v1/incidents/{ref}/resolve"): "responder",
+    ("POST", "/api/v1/incidents/{ref}/milestones"): "responder",
     ("POST", "/api/v1/incidents/{ref}/roles"): "responder",
     ("DELETE", "/api/v1/incidents/{ref}/roles/{role}/{user_ref}"): "responder",
     ("POST", "/api/v1/incidents/{ref}/notes"): "responder",

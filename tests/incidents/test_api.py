@@ -294,3 +294,45 @@ def test_required_roles_by_severity_and_followers(
         f"/api/v1/incidents/{sev1['ref']}/follow", headers=viewer.headers
     ).json()
     assert all(p["user_id"] != viewer.user_id for p in unfollowed["participants"])
+
+
+def test_milestones_set_after_the_fact_keep_both_times(
+    client: TestClient, personas: dict[str, Persona], clock: FixedClock
+) -> None:
+    responder = personas["responder"].headers
+    ref = declare(client, personas["responder"]).json()["ref"]
+    clock.advance(minutes=20)
+    detected = (clock.now() - timedelta(minutes=30)).isoformat()
+    body = {
+        "milestone": "detected",
+        "at": detected,
+        "reason": "first 5xx alert in the load balancer logs",
+    }
+    updated = client.post(
+        f"/api/v1/incidents/{ref}/milestones",
+        json={**body, "milestone": "started"},
+        headers=responder,
+    )
+    assert updated.status_code == 200
+    updated = client.post(
+        f"/api/v1/incidents/{ref}/milestones", json=body, headers=responder
+    ).json()
+    assert updated["milestones"]["detected"].startswith("2026-03-02T08:50")
+    [event] = [
+        e
+        for e in client.get(f"/api/v1/incidents/{ref}/timeline", headers=responder).json()
+        if e["data"].get("milestone") == "detected"
+    ]
+    assert event["occurred_at"].startswith("2026-03-02T08:50") and event["recorded_at"].startswith(
+        "2026-03-02T09:20"
+    )
+    assert event["actor_id"] == personas["responder"].user_id and event["body"].startswith(
+        "first 5xx"
+    )
+    for bad, field in (
+        ({**body, "milestone": "closed"}, "milestone"),
+        ({**body, "reason": " "}, "reason"),
+        ({**body, "at": (clock.now() + timedelta(minutes=1)).isoformat()}, "at"),
+    ):
+        response = client.post(f"/api/v1/incidents/{ref}/milestones", json=bad, headers=responder)
+        assert response.status_code == 422 and response.json()["error"]["field"] == field

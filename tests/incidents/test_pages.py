@@ -154,3 +154,35 @@ def test_tasks_and_action_items_from_the_page(
         f"{location}/task-status", data={"csrf_token": token, "task_id": "x", "status": "done"}
     )
     assert bad.status_code == 422
+
+
+def test_list_filters_sorting_and_pages(
+    client: TestClient, personas: dict[str, Persona], clock
+) -> None:  # type: ignore[no-untyped-def]
+    sign_in(client, "responder@example.com")
+    for n, severity in enumerate(["SEV3", "SEV1", "SEV2"] * 10):
+        clock.advance(minutes=1)
+        declare_via_form(client, title=f"Incident number {n:02d}", severity=severity)
+    first = client.get("/incidents?sort=severity").text
+    assert first.index("SEV1") < first.index("SEV2") < first.index("SEV3")
+    assert "Older" in first and "Newer" not in first
+    second = client.get("/incidents?sort=newest&page=2").text
+    assert "Incident number 04" in second and "Incident number 05" not in second
+    assert "Incident number 29" in client.get("/incidents?sort=newest").text
+    assert "Incident number" not in client.get("/incidents?since=2026-03-03").text
+    assert "Incident number 00" in client.get("/incidents?until=2026-03-02&sort=oldest").text
+    mine = client.get(f"/incidents?commander={personas['responder'].user_id}").text
+    assert "Incident number 29" in mine
+    assert (
+        "Incident number"
+        not in client.get(f"/incidents?commander={personas['viewer'].user_id}").text
+    )
+    assert (
+        client.get("/incidents?since=yesterday", headers={"accept": "text/html"}).status_code == 422
+    )
+    assert (
+        client.get("/api/v1/incidents?sort=random", headers=personas["viewer"].headers).json()[
+            "error"
+        ]["field"]
+        == "sort"
+    )
