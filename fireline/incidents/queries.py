@@ -7,13 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, exists, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from fireline.catalog.models import Service
 from fireline.core.deps import Principal
 from fireline.core.errors import InvalidInput, NotFound
 from fireline.core.ids import as_row_id
-from fireline.incidents.models import REF_PREFIX, Incident, Participant, TimelineEvent
+from fireline.incidents.models import (
+    REF_PREFIX,
+    Incident,
+    Participant,
+    RoleAssignment,
+    TimelineEvent,
+)
 from fireline.people.models import Role, User
 from fireline.plan.schema import Plan
 
@@ -108,7 +114,17 @@ def list_incidents(
         raise InvalidInput("limit must be between 1 and 500", field="limit")
     if filters.offset < 0:
         raise InvalidInput("offset cannot be negative", field="offset")
-    query = select(Incident).where(visible_to(principal))
+    # Everything a list row shows, loaded in a handful of queries instead of one per row.
+    query = (
+        select(Incident)
+        .where(visible_to(principal))
+        .options(
+            joinedload(Incident.commander),
+            selectinload(Incident.services),
+            selectinload(Incident.roles).joinedload(RoleAssignment.user),
+            selectinload(Incident.participants),
+        )
+    )
     if filters.status == "open":
         query = query.where(Incident.is_open.is_(True))
     elif filters.status == "closed":
