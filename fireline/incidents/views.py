@@ -207,6 +207,7 @@ def _incident_page(
     incident: Incident,
     *,
     status: int = 200,
+    kind: str | None = None,
     **extra: Any,
 ) -> Response:
     lifecycle = plan.lifecycle_of(incident.type_key)
@@ -219,7 +220,8 @@ def _incident_page(
         "missing_roles": [plan.role(key).name for key in service.missing_roles(plan, incident)],
         "following": any(p.user_id == principal.user_id for p in incident.participants),
         "now": now,
-        "events": queries.timeline(session, incident),
+        "events": queries.timeline(session, incident, kind),
+        "kind": kind or "",
         "tasks": work.tasks(session, incident),
         "action_items": work.action_items(session, incident),
         "people": session.scalars(
@@ -243,24 +245,31 @@ def _visible(session: Session, principal: Principal, ref: str) -> Incident:
 def incident_page(
     request: Request,
     ref: str,
+    kind: str = Query(default="", max_length=32),
     principal: Principal = Depends(page_viewer),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
     plan: Plan = Depends(get_plan),
 ) -> Response:
-    return _incident_page(request, principal, session, plan, now, _visible(session, principal, ref))
+    incident = _visible(session, principal, ref)
+    return _incident_page(request, principal, session, plan, now, incident, kind=kind or None)
 
 
 @router.get("/{ref}/timeline")
 def timeline_partial(
     request: Request,
     ref: str,
+    kind: str = Query(default="", max_length=32),
     principal: Principal = Depends(page_viewer),
     session: Session = Depends(get_session),
 ) -> Response:
     """The timeline alone, polled by htmx so the page stays live without a reload."""
     incident = _visible(session, principal, ref)
-    context = {"incident": incident, "events": queries.timeline(session, incident)}
+    context = {
+        "incident": incident,
+        "events": queries.timeline(session, incident, kind or None),
+        "kind": kind,
+    }
     return render(request, "incidents/_timeline.html", context, principal=principal)
 
 

@@ -186,3 +186,15 @@ def test_list_filters_sorting_and_pages(
         ]["field"]
         == "sort"
     )
+
+
+def test_timeline_filter_by_kind(client: TestClient, personas: dict[str, Persona]) -> None:
+    sign_in(client, "responder@example.com")
+    location = declare_via_form(client).headers["location"]
+    token = page_token(client, location)
+    client.post(f"{location}/note", data={"csrf_token": token, "body": "only this note"})
+    client.post(f"{location}/status", data={"csrf_token": token, "status": "investigating"})
+    notes = client.get(f"{location}?kind=note").text
+    assert "only this note" in notes and "moved it from triage" not in notes
+    assert f'hx-get="{location}/timeline?kind=note"' in notes
+    assert "moved it from triage" in client.get(location).text
