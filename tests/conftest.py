@@ -126,7 +126,8 @@ def persona_password_hash() -> str:
 
 @pytest.fixture
 def personas(db: Database, clock: FixedClock) -> dict[str, Persona]:
-    """admin, manager, responder and viewer users with API tokens, and anonymous."""
+    """admin, manager, responder and viewer users with API tokens, an outsider
+    (a responder on no incident), and anonymous."""
     found: dict[str, Persona] = {"anonymous": Persona("anonymous", None, None, None)}
     with db.transaction() as session:
         for role in Role:
@@ -145,6 +146,20 @@ def personas(db: Database, clock: FixedClock) -> dict[str, Persona]:
                 session, actor=Actor.system("tests"), now=clock.now(), user=user, name="tests"
             )
             found[role.value] = Persona(role.value, user.id, email, token.secret)
+        # A responder with no part in anything: restricted incidents must stay invisible to them.
+        outsider = people.create_user(
+            session,
+            actor=Actor.system("tests"),
+            now=clock.now(),
+            email="outsider@example.com",
+            name="Outsider",
+            role=Role.responder.value,
+        )
+        outsider.password_hash = persona_password_hash()
+        token = people.create_token(
+            session, actor=Actor.system("tests"), now=clock.now(), user=outsider, name="tests"
+        )
+        found["outsider"] = Persona("responder", outsider.id, outsider.email, token.secret)
     return found
 
 

@@ -203,8 +203,8 @@ def test_severity_roles_and_notes_are_on_the_timeline_and_in_the_chain(
 def test_restricted_incident_is_invisible_to_outsiders(
     client: TestClient, personas: dict[str, Persona]
 ) -> None:
-    """The responder declares; the manager is an outsider; admins and participants see it."""
-    responder, outsider = personas["responder"].headers, personas["manager"].headers
+    """The responder declares; the outsider is another responder; admins and participants see it."""
+    responder, outsider = personas["responder"].headers, personas["outsider"].headers
     ref = declare(
         client,
         personas["responder"],
@@ -237,7 +237,7 @@ def test_restricted_incident_is_invisible_to_outsiders(
     # Adding someone to a role makes them a participant who may see it.
     client.post(
         f"/api/v1/incidents/{ref}/roles",
-        json={"role": "hr_liaison", "user": "manager@example.com"},
+        json={"role": "hr_liaison", "user": "outsider@example.com"},
         headers=responder,
     )
     assert client.get(f"/api/v1/incidents/{ref}", headers=outsider).status_code == 200

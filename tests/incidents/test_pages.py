@@ -100,7 +100,7 @@ def test_restricted_incident_pages_are_404_for_outsiders(
         .rsplit("/", 1)[1]
     )
     client.cookies.clear()
-    sign_in(client, "manager@example.com")
+    sign_in(client, "outsider@example.com")
     for path in (f"/incidents/{ref}", f"/incidents/{ref}/timeline"):
         response = client.get(path, headers=HTML)
         assert response.status_code == 404 and "HR matter" not in response.text

@@ -63,7 +63,9 @@ def test_search_respects_visibility(client: TestClient, personas: dict[str, Pers
         headers=personas["responder"].headers,
     )
     assert (
-        client.get("/api/v1/incidents/search?q=payroll", headers=personas["manager"].headers).json()
+        client.get(
+            "/api/v1/incidents/search?q=payroll", headers=personas["outsider"].headers
+        ).json()
         == []
     )
     assert (
@@ -74,7 +76,7 @@ def test_search_respects_visibility(client: TestClient, personas: dict[str, Pers
         )
         == 2
     )
-    sign_in(client, "manager@example.com")
+    sign_in(client, "outsider@example.com")
     page = client.get("/incidents/search?q=payroll").text
     assert "Payroll export" not in page and "Nothing matches" in page
 

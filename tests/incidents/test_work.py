@@ -128,7 +128,7 @@ def test_related_parent_and_merge(client: TestClient, personas: dict[str, Person
 def test_links_do_not_reveal_restricted_incidents(
     client: TestClient, personas: dict[str, Persona]
 ) -> None:
-    responder, outsider = personas["responder"].headers, personas["manager"].headers
+    responder, outsider = personas["responder"].headers, personas["outsider"].headers
     public = declare(client, personas["responder"], title="Public").json()["ref"]
     secret = declare(
         client, personas["responder"], title="Secret", type="insider", restricted=True
