@@ -111,11 +111,13 @@ def install_error_handlers(app: FastAPI, render_html: HtmlRenderer | None = None
         return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = list(exc.errors())
         first = errors[0] if errors else {}
         field = _field_from_loc(first.get("loc", ()))
         message = describe_validation_error(first)
+        if render_html and wants_html(request):
+            return render_html(request, 422, f"{field}: {message}" if field else message)
         body = error_body("invalid", f"{field}: {message}" if field else message, field)
         body["error"]["details"] = [
             {"field": _field_from_loc(e.get("loc", ())), "message": describe_validation_error(e)}

@@ -157,3 +157,19 @@ def test_jobs_card_refreshes_through_htmx(client: TestClient, personas: dict[str
 def test_unknown_pages_are_pages_for_browsers_and_json_for_clients(client: TestClient) -> None:
     assert "<h1>Not found</h1>" in client.get("/nowhere", headers=HTML).text
     assert client.get("/nowhere").json()["error"]["code"] == "not_found"
+
+
+def test_form_values_refused_before_the_view_still_render_a_page(
+    client: TestClient, personas: dict[str, Persona]
+) -> None:
+    sign_in(client, "admin@example.com")
+    token = page_token(client, "/settings/people")
+    response = client.post(
+        "/settings/people",
+        data={"csrf_token": token, "email": "x" * 5000, "name": "Long"},
+        headers=HTML,
+    )
+    assert response.status_code == 422 and response.headers["content-type"].startswith("text/html")
+    assert "email" in response.text
+    revoke = client.post("/settings/tokens/abc/revoke", data={"csrf_token": token}, headers=HTML)
+    assert revoke.status_code == 422 and revoke.headers["content-type"].startswith("text/html")
