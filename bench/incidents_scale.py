@@ -98,8 +98,39 @@ STATES = ("triage", "investigating", "identified", "mitigated", "resolved", "clo
 T0 = datetime(2021, 1, 1, tzinfo=UTC)
 
 
+def _vocabulary() -> tuple[list[str], list[float]]:
+    """The domain words plus 3,000 made-up ones, with Zipf-like frequencies as in
+    real text: a few words are everywhere, most are rare."""
+    rng = random.Random(1)
+    syllables = [
+        "ka",
+        "lo",
+        "mi",
+        "ren",
+        "tor",
+        "vex",
+        "sa",
+        "pu",
+        "dri",
+        "zen",
+        "ol",
+        "bar",
+        "quin",
+        "te",
+    ]
+    made_up = {
+        "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) for _ in range(4000)
+    }
+    words = list(WORDS) + sorted(made_up - set(WORDS))[:3000]
+    rng.shuffle(words)
+    return words, [1 / (rank + 1) for rank in range(len(words))]
+
+
+VOCABULARY, WEIGHTS = _vocabulary()
+
+
 def sentence(rng: random.Random, n: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(n))
+    return " ".join(rng.choices(VOCABULARY, WEIGHTS, k=n))
 
 
 def incident_rows(count: int, rng: random.Random) -> Iterator[dict[str, object]]:
@@ -240,7 +271,9 @@ def measure(db: Database, incidents: int, requests: int) -> dict[str, tuple[floa
             f"/api/v1/incidents?status={rng.choice(['open', 'closed'])}&severity={rng.choice(SEVERITIES)}&limit=50&offset={rng.randrange(0, 500)}"
         ),
         "page": lambda: f"/incidents/INC-{rng.randrange(1, incidents + 1)}",
-        "search": lambda: f"/api/v1/incidents/search?q={rng.choice(WORDS)}+{rng.choice(WORDS)}",
+        "search": lambda: (
+            f"/api/v1/incidents/search?q={'+'.join(rng.choices(VOCABULARY, WEIGHTS, k=2))}"
+        ),
     }
     results: dict[str, tuple[float, float]] = {}
     headers = {"Authorization": f"Bearer {token}", "Accept": "text/html"}

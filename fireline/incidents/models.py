@@ -17,7 +17,13 @@ REF_PREFIX = "INC-"
 
 class Incident(Base):
     __tablename__ = "incidents"
-    __table_args__ = (Index("ix_incidents_status_declared", "status", "declared_at"),)
+    __table_args__ = (
+        Index("ix_incidents_status_declared", "status", "declared_at"),
+        # The list's common shapes: newest first, optionally open/closed or one severity.
+        Index("ix_incidents_declared", "declared_at"),
+        Index("ix_incidents_open_declared", "is_open", "declared_at"),
+        Index("ix_incidents_severity_declared", "severity", "declared_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(300))

@@ -89,15 +89,34 @@ def search(session: Session, principal: Principal, query: str, limit: int = 20) 
     ]
 
 
+# Relevance is ranked among the newest matches only: ranking every match of a
+# common word costs time in proportion to the whole history, while a responder
+# searching almost always wants the recent incidents.
+CANDIDATES = 1000
+
+
 def _sqlite(
     session: Session, principal: Principal, words: list[str], limit: int
 ) -> list[tuple[int, str, str]]:
-    snippet = func.snippet(literal_column("incident_search"), 0, START, STOP, "…", 16)
+    newest = (
+        select(
+            _fts.c.incident_id,
+            _fts.c.source,
+            func.snippet(literal_column("incident_search"), 0, START, STOP, "…", 16).label(
+                "snippet"
+            ),
+            literal_column("rank").label("rank"),
+        )
+        .where(text("incident_search MATCH :query"))
+        .order_by(literal_column("incident_search.rowid").desc())
+        .limit(CANDIDATES)
+        .subquery()
+    )
     statement = (
-        select(_fts.c.incident_id, _fts.c.source, snippet)
-        .join(Incident, Incident.id == _fts.c.incident_id)
-        .where(text("incident_search MATCH :query"), visible_to(principal))
-        .order_by(literal_column("rank"))
+        select(newest.c.incident_id, newest.c.source, newest.c.snippet)
+        .join(Incident, Incident.id == newest.c.incident_id)
+        .where(visible_to(principal))
+        .order_by(newest.c.rank)
         .limit(limit)
     )
     rows = session.execute(statement, {"query": fts5_query(words)})
@@ -113,28 +132,33 @@ def _postgres(
     options = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=8"
     incident_vector: ColumnElement[Any] = literal_column("incidents.search_vector")
     note_vector: ColumnElement[Any] = literal_column("timeline_events.search_vector")
-    titles = select(
-        Incident.id.label("incident_id"),
-        literal("incident").label("source"),
-        func.ts_headline("simple", Incident.title + " " + Incident.summary, query, options).label(
-            "snippet"
-        ),
-        func.ts_rank(incident_vector, query).label("rank"),
-    ).where(incident_vector.op("@@")(query), visible_to(principal))
-    notes = (
+    newest_titles = (
+        select(
+            Incident.id.label("incident_id"),
+            literal("incident").label("source"),
+            (Incident.title + " " + Incident.summary).label("body"),
+            func.ts_rank(incident_vector, query).label("rank"),
+        )
+        .where(incident_vector.op("@@")(query), visible_to(principal))
+        .order_by(Incident.id.desc())
+        .limit(CANDIDATES)
+    )
+    newest_notes = (
         select(
             TimelineEvent.incident_id,
             literal("note"),
-            func.ts_headline("simple", TimelineEvent.body, query, options),
+            TimelineEvent.body,
             func.ts_rank(note_vector, query),
         )
         .join(Incident, Incident.id == TimelineEvent.incident_id)
         .where(TimelineEvent.kind == "note", note_vector.op("@@")(query), visible_to(principal))
+        .order_by(TimelineEvent.id.desc())
+        .limit(CANDIDATES)
     )
-    union = titles.union_all(notes).subquery()
-    statement = (
-        select(union.c.incident_id, union.c.source, union.c.snippet)
-        .order_by(union.c.rank.desc())
-        .limit(limit)
-    )
+    best = newest_titles.union_all(newest_notes).subquery()
+    top = select(best).order_by(best.c.rank.desc()).limit(limit).subquery()
+    # Headlines are costly, so only the few rows shown get one.
+    statement = select(
+        top.c.incident_id, top.c.source, func.ts_headline("simple", top.c.body, query, options)
+    ).order_by(top.c.rank.desc())
     return [(int(r[0]), str(r[1]), str(r[2])) for r in session.execute(statement)]
