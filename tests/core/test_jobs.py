@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import random
+import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from fireline.core.clock import FixedClock
 from fireline.core.config import Settings
 from fireline.core.db import Database
 from fireline.core.errors import Conflict
 from fireline.core.jobs import queue
-from fireline.core.jobs.backoff import retry_delay
 from fireline.core.jobs.models import Job, JobState
 from fireline.core.jobs.worker import Worker
+from tests.e2e import job_handlers
 from tests.e2e.job_handlers import create_runs_table
 
 LEASE = timedelta(seconds=60)
@@ -49,23 +50,53 @@ def add(db: Database, clock: FixedClock, kind: str = "test.record", **kwargs) ->
         ).id
 
 
-def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
-    rng = random.Random(1)
-    delays = [retry_delay(n, rng).total_seconds() for n in range(1, 12)]
-    for attempt, delay in enumerate(delays, start=1):
-        ceiling = min(3600, 10 * 2 ** (attempt - 1))
-        assert ceiling / 2 <= delay <= ceiling
-    assert len({round(retry_delay(3, rng).total_seconds(), 3) for _ in range(20)}) > 1
-    with pytest.raises(ValueError):
-        retry_delay(0)
-
-
 def test_same_idempotency_key_is_one_job(db: Database, clock: FixedClock) -> None:
     first = add(db, clock, idempotency_key="page:INC-1:ada", payload={"n": 1})
     second = add(db, clock, idempotency_key="page:INC-1:ada", payload={"n": 2})
     assert first == second
     assert job(db, first).payload == {"n": 1}
     assert add(db, clock, idempotency_key="page:INC-1:bob") != first
+
+
+def test_same_idempotency_key_enqueued_concurrently_is_one_job(
+    db: Database, clock: FixedClock
+) -> None:
+    found: dict[str, int] = {}
+
+    def enqueue_from_another_transaction() -> None:
+        with db.transaction() as session:
+            job = queue.enqueue(
+                session,
+                kind="test.record",
+                payload={"by": "second"},
+                now=clock.now(),
+                idempotency_key="page:INC-2:ada",
+            )
+            found["second"] = job.id
+
+    first = db.sessions()
+    try:
+        job = queue.enqueue(
+            first,
+            kind="test.record",
+            payload={"by": "first"},
+            now=clock.now(),
+            idempotency_key="page:INC-2:ada",
+        )
+        racer = threading.Thread(target=enqueue_from_another_transaction)
+        racer.start()
+        # The second insert waits for the first transaction (PostgreSQL: on the
+        # unique index; SQLite: on the writer lock) instead of making a second row.
+        racer.join(0.3)
+        assert racer.is_alive()
+        first.commit()
+        racer.join(10)
+        assert found["second"] == job.id
+    finally:
+        first.close()
+    with db.session() as session:
+        [only] = session.scalars(select(Job).where(Job.idempotency_key == "page:INC-2:ada")).all()
+    assert only.payload == {"by": "first"}
 
 
 def test_worker_runs_due_jobs_in_due_order_and_leaves_future_ones(
@@ -100,6 +131,23 @@ def test_failure_backs_off_then_dies_after_max_attempts(
         worker.run_once()
     dead = job(db, job_id)
     assert dead.state == "dead" and dead.attempts == 3
+
+
+def test_without_a_limit_the_worker_setting_decides_when_a_job_dies(
+    db: Database, clock: FixedClock, worker: Worker
+) -> None:
+    worker = Worker(db, clock, worker.settings.model_copy(update={"job_max_attempts": 2}))
+    defaulted = add(db, clock, kind="test.fail")
+    explicit = add(db, clock, kind="test.fail", max_attempts=3)
+    assert job(db, defaulted).max_attempts == queue.WORKER_LIMIT
+    worker.run_once()
+    assert job(db, defaulted).max_attempts == 2  # the claim records the limit it applied
+    clock.advance(hours=2)
+    worker.run_once()
+    assert job(db, defaulted).state == "dead" and job(db, defaulted).attempts == 2
+    assert job(db, explicit).state == "queued" and job(db, explicit).attempts == 2
+    with pytest.raises(ValueError):
+        add(db, clock, max_attempts=0)
 
 
 def test_unknown_kind_fails_cleanly(db: Database, clock: FixedClock, worker: Worker) -> None:
@@ -160,6 +208,22 @@ def test_retry_puts_a_dead_job_back(db: Database, clock: FixedClock, worker: Wor
     with db.transaction() as session, pytest.raises(Conflict):
         queue.claim(session, worker_id="w", now=clock.now(), lease=LEASE, limit=1)
         queue.retry(session, job_id=job_id, now=clock.now())
+
+
+def test_a_stopping_worker_finishes_the_job_in_hand_and_gives_back_the_rest(
+    db: Database, clock: FixedClock, worker: Worker
+) -> None:
+    job_handlers.STOP.clear()
+    first = add(db, clock, payload={"stop_worker": True}, due_at=clock.now() - LEASE)
+    rest = [add(db, clock) for _ in range(3)]
+    assert worker.run_once(job_handlers.STOP) == 1
+    assert runs(db) == [(first, "w1")] and job(db, first).state == "done"
+    for job_id in rest:
+        given_back = job(db, job_id)
+        assert given_back.state == "queued" and given_back.attempts == 0
+        assert given_back.locked_by is None
+    job_handlers.STOP.clear()
+    assert worker.run_once(job_handlers.STOP) == 3  # due at once: no lease to wait out
 
 
 def test_counts_by_state(db: Database, clock: FixedClock, worker: Worker) -> None:

@@ -7,8 +7,10 @@ import random
 
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from fireline.cli import main
+from fireline.core.audit import AuditEvent
 from fireline.core.clock import FixedClock
 from fireline.core.config import Settings
 from fireline.core.db import Database
@@ -50,6 +52,39 @@ def test_list_filter_and_retry(
     assert again.status_code == 200
     missing = client.post("/api/v1/jobs/424242/retry", headers=personas["admin"].headers)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+def test_roles_and_the_audit_record_of_a_retry(
+    client: TestClient,
+    personas: dict[str, Persona],
+    db: Database,
+    clock: FixedClock,
+    settings: Settings,
+) -> None:
+    job_id = make_dead_job(db, clock, settings)
+    viewer, responder = personas["viewer"].headers, personas["responder"].headers
+    refused = client.get("/api/v1/jobs", headers=viewer)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert client.get("/api/v1/jobs/counts").status_code == 401
+    assert client.post(f"/api/v1/jobs/{job_id}/retry", headers=responder).status_code == 403
+
+    admin = personas["admin"]
+    assert client.post(f"/api/v1/jobs/{job_id}/retry", headers=admin.headers).status_code == 200
+    with db.session() as session:
+        [event] = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "job.retried")
+        ).all()
+    assert event.actor_id == str(admin.user_id) and event.object_id == str(job_id)
+    assert event.changes["from"] == {"state": "dead", "attempts": 1}
+
+
+def test_limit_left_to_the_worker_shows_as_null(
+    client: TestClient, personas: dict[str, Persona], db: Database, clock: FixedClock
+) -> None:
+    with db.transaction() as session:
+        queue.enqueue(session, kind="no.such.kind", payload={}, now=clock.now())
+    [row] = client.get("/api/v1/jobs", headers=personas["manager"].headers).json()
+    assert row["max_attempts"] is None and row["state"] == "queued"
 
 
 def test_bad_filters_name_the_field(client: TestClient, personas: dict[str, Persona]) -> None:

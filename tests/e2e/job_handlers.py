@@ -3,6 +3,7 @@ exactly as an outside module of handlers would be."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 from sqlalchemy import text
@@ -10,6 +11,9 @@ from sqlalchemy.engine import Connection
 
 from fireline.core.jobs.registry import JobContext, job_handler
 
+# Set by a "test.record" job whose payload asks for it: a worker being told to
+# stop while it runs a job, as SIGTERM would.
+STOP = threading.Event()
 RUNS_TABLE = "CREATE TABLE IF NOT EXISTS job_test_runs (job_id INTEGER NOT NULL, worker VARCHAR(200) NOT NULL)"
 
 
@@ -27,6 +31,8 @@ def record(ctx: JobContext) -> None:
         text("INSERT INTO job_test_runs (job_id, worker) VALUES (:job, :worker)"),
         {"job": ctx.job.id, "worker": ctx.job.locked_by or "?"},
     )
+    if ctx.payload.get("stop_worker"):
+        STOP.set()
 
 
 @job_handler("test.fail")

@@ -113,6 +113,36 @@ def test_three_workers_run_a_thousand_jobs_exactly_once(pg: Database) -> None:
     assert busy is not None and busy >= 2, "the work should be shared between the workers"
 
 
+def test_sigterm_finishes_the_job_in_hand_and_gives_back_the_rest(pg: Database) -> None:
+    ids = enqueue_many(pg, 10, {"sleep": 0.3})
+    worker = start(["worker"], process_env(pg, FIRELINE_WORKER_BATCH="10"))
+    try:
+        wait_for(lambda: bool(runs_per_job(pg)) or _running(pg) > 0, 30, "a claimed batch")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=10)
+    assert worker.returncode == 0
+    ran = runs_per_job(pg)
+    # Usually one job was in hand (its finishing is checked in tests/core/test_jobs.py).
+    assert len(ran) < 10, "the worker should stop within its batch"
+    with pg.engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT id, state, attempts, locked_by FROM jobs WHERE kind = 'test.record'")
+        ).all()
+    for job_id, state, attempts, locked_by in rows:
+        if job_id in ran:
+            assert state == "done"
+        else:  # given back, not left running until the lease runs out
+            assert (state, attempts, locked_by) == ("queued", 0, None)
+    assert sorted(r[0] for r in rows) == sorted(ids)
+
+
+def _running(db: Database) -> int:
+    with db.engine.connect() as connection:
+        query = text("SELECT count(*) FROM jobs WHERE kind = 'test.record' AND state = 'running'")
+        return int(connection.execute(query).scalar() or 0)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

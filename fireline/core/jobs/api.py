@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from fireline.core.deps import (
@@ -30,7 +30,10 @@ class JobOut(BaseModel):
     kind: str
     state: str
     attempts: int
-    max_attempts: int
+    max_attempts: int | None = Field(
+        description="null until a worker first claims the job and applies its "
+        "FIRELINE_JOB_MAX_ATTEMPTS"
+    )
     due_at: datetime
     last_error: str | None
     idempotency_key: str | None
@@ -40,7 +43,10 @@ class JobOut(BaseModel):
 
     @classmethod
     def of(cls, job: Job) -> JobOut:
-        return cls.model_validate(job, from_attributes=True)
+        out = cls.model_validate(job, from_attributes=True)
+        if job.max_attempts == queue.WORKER_LIMIT:
+            out.max_attempts = None
+        return out
 
 
 @router.get("", response_model=list[JobOut])
@@ -65,10 +71,11 @@ def job_counts(
 @router.post("/{job_id}/retry", response_model=JobOut)
 def retry_job(
     job_id: RowId,
-    _: Principal = Depends(require_admin),
+    principal: Principal = Depends(require_admin),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
 ) -> JobOut:
-    job = queue.retry(session, job_id=job_id, now=now)
+    """Queue a dead (or waiting) job again, due now, with its attempts reset; audited."""
+    job = queue.retry(session, job_id=job_id, now=now, actor=principal.actor)
     session.commit()
     return JobOut.of(job)

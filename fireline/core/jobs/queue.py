@@ -18,11 +18,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from fireline.core import audit
+from fireline.core.audit import Actor
 from fireline.core.errors import Conflict, InvalidInput, NotFound
 from fireline.core.jobs.backoff import retry_delay
 from fireline.core.jobs.models import Job, JobState
 
 DEFAULT_MAX_ATTEMPTS = 8
+# Stored in max_attempts when the enqueuer left the limit to the worker: the
+# worker that first claims the job writes its FIRELINE_JOB_MAX_ATTEMPTS there.
+WORKER_LIMIT = 0
 MAX_ERROR_LENGTH = 2000
 
 
@@ -34,9 +39,16 @@ def enqueue(
     now: datetime,
     due_at: datetime | None = None,
     idempotency_key: str | None = None,
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    max_attempts: int | None = None,
 ) -> Job:
-    """Add a job, or return the existing one with the same idempotency key."""
+    """Add a job, or return the existing one with the same idempotency key.
+
+    Runs inside the caller's transaction, so the job exists exactly when the
+    change that caused it commits. ``max_attempts=None`` leaves the limit to
+    the worker's ``FIRELINE_JOB_MAX_ATTEMPTS``.
+    """
+    if max_attempts is not None and max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1")
     values = {
         "kind": kind,
         "payload": payload,
@@ -44,7 +56,7 @@ def enqueue(
         "state": JobState.queued.value,
         "due_at": due_at or now,
         "attempts": 0,
-        "max_attempts": max_attempts,
+        "max_attempts": WORKER_LIMIT if max_attempts is None else max_attempts,
         "created_at": now,
         "updated_at": now,
     }
@@ -74,12 +86,19 @@ def _claimable(now: datetime) -> Any:
 
 
 def claim(
-    session: Session, *, worker_id: str, now: datetime, lease: timedelta, limit: int
+    session: Session,
+    *,
+    worker_id: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    default_max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> list[int]:
     """Take up to ``limit`` due jobs, oldest due first, and lease them to ``worker_id``.
 
     A running job whose lease ran out belonged to a worker that died (or hung);
     it is taken again, unless it has used up its attempts, in which case it is dead.
+    Jobs enqueued without a limit get ``default_max_attempts`` here, once.
     """
     query = select(Job).where(_claimable(now)).order_by(Job.due_at, Job.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
@@ -87,6 +106,8 @@ def claim(
     claimed: list[int] = []
     for job in session.scalars(query):
         job.updated_at = now
+        if job.max_attempts == WORKER_LIMIT:
+            job.max_attempts = default_max_attempts
         if job.state == JobState.running.value and job.attempts >= job.max_attempts:
             job.state = JobState.dead.value
             job.last_error = f"abandoned by {job.locked_by} after {job.attempts} attempts"
@@ -135,7 +156,7 @@ def fail(
         return None
     job.last_error = error[:MAX_ERROR_LENGTH]
     job.locked_by, job.locked_until, job.updated_at = None, None, now
-    if job.attempts >= job.max_attempts:
+    if job.attempts >= (job.max_attempts or DEFAULT_MAX_ATTEMPTS):
         job.state, job.finished_at = JobState.dead.value, now
     else:
         job.state = JobState.queued.value
@@ -144,16 +165,57 @@ def fail(
     return JobState(job.state)
 
 
-def retry(session: Session, *, job_id: int, now: datetime) -> Job:
-    """Put a dead (or waiting) job back in the queue, due now, with a fresh set of attempts."""
+def release(session: Session, *, job_ids: list[int], worker_id: str, now: datetime) -> int:
+    """Give back claimed jobs this worker will not start (it is stopping), so they
+    need not wait for their lease to run out. The claim did not count as an attempt."""
+    if not job_ids:
+        return 0
+    result = session.execute(
+        update(Job)
+        .where(
+            Job.id.in_(job_ids),
+            Job.state == JobState.running.value,
+            Job.locked_by == worker_id,
+        )
+        .values(
+            state=JobState.queued.value,
+            attempts=Job.attempts - 1,
+            locked_by=None,
+            locked_until=None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+def retry(session: Session, *, job_id: int, now: datetime, actor: Actor | None = None) -> Job:
+    """Put a dead (or waiting) job back in the queue, due now, with a fresh set of attempts.
+
+    Attempts start again from zero because whoever retries has usually fixed
+    the cause (a mail server, a webhook URL); ``last_error`` stays until the
+    job next runs, as a record of why it had stopped. A person's retry is
+    audited when ``actor`` is given; running and done jobs are refused.
+    """
     job = session.get(Job, job_id)
     if job is None:
         raise NotFound(f"no job with id {job_id}")
     if job.state not in (JobState.dead.value, JobState.queued.value):
         raise Conflict(f"job {job_id} is {job.state}; only dead or queued jobs can be retried")
+    before = {"state": job.state, "attempts": job.attempts}
     job.state, job.due_at, job.attempts = JobState.queued.value, now, 0
     job.finished_at, job.updated_at = None, now
     session.flush()
+    if actor is not None:
+        audit.record(
+            session,
+            actor=actor,
+            action="job.retried",
+            object_type="job",
+            object_id=job.id,
+            changes={"kind": job.kind, "from": before, "to": {"state": job.state, "attempts": 0}},
+            now=now,
+        )
     return job
 
 

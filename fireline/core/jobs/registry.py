@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from fireline.core.clock import Clock
+from fireline.core.config import Settings
 from fireline.core.jobs.models import Job
 
 # Modules whose handlers every worker loads; later features add theirs here.
@@ -31,6 +32,9 @@ class JobContext:
     exactly once. Effects outside the database (an e-mail, a webhook) happen
     at least once; pass ``job.idempotency_key`` or ``job.id`` to receivers so
     they can drop repeats.
+
+    ``settings`` are the worker's, read once at its start: handlers use them
+    rather than reading the environment again for every job.
     """
 
     session: Session
@@ -38,6 +42,7 @@ class JobContext:
     payload: dict[str, Any]
     now: datetime
     clock: Clock
+    settings: Settings
 
 
 Handler = Callable[[JobContext], None]
@@ -51,6 +56,8 @@ _handlers: dict[str, Handler] = {}
 
 
 def job_handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register ``fn`` as the handler of ``kind``; one handler per kind."""
+
     def register(fn: Handler) -> Handler:
         existing = _handlers.get(kind)
         if existing is not None and existing is not fn:
@@ -73,5 +80,8 @@ def known_kinds() -> list[str]:
 
 
 def load_handler_modules(extra: Iterable[str] = ()) -> None:
+    """Import the built-in handler modules and ``extra`` (FIRELINE_JOB_MODULES), whose
+    ``@job_handler`` decorators register them; a module that does not import fails here,
+    at the worker's start, rather than job by job."""
     for module in (*BUILTIN_MODULES, *extra):
         importlib.import_module(module)
