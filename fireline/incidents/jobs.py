@@ -3,11 +3,8 @@ e-mail to the commander and the severity's escalation contacts."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy.orm import Session
 
-from fireline.core.config import get_settings
 from fireline.core.jobs.registry import JobContext, job_handler
 from fireline.incidents import service
 from fireline.incidents.models import Incident
@@ -25,7 +22,7 @@ def check_sla(ctx: JobContext) -> None:
     incident = session.get(Incident, payload["incident_id"])
     if incident is None:
         return
-    plan = load_effective_plan(_plan_path())
+    plan = load_effective_plan(ctx.settings.plan)
     kind = ClockKind(payload["kind"])
     state = next(s for s in clocks(plan, incident, ctx.now) if s.kind is kind)
     if state.deadline is None or state.deadline.isoformat() != payload["deadline"]:
@@ -68,7 +65,3 @@ def _recipients(session: Session, plan: Plan, incident: Incident) -> list[str]:
         if address not in found:
             found.append(address)
     return found
-
-
-def _plan_path() -> Path | None:
-    return get_settings().plan

@@ -14,7 +14,6 @@ from email.utils import format_datetime, make_msgid
 
 from sqlalchemy.orm import Session
 
-from fireline.core.config import get_settings
 from fireline.core.jobs import queue
 from fireline.core.jobs.registry import JobContext, job_handler
 
@@ -35,7 +34,7 @@ def enqueue_email(
 
 @job_handler(KIND)
 def send_email(ctx: JobContext) -> None:
-    settings = get_settings()
+    settings = ctx.settings
     if not settings.smtp_host:
         raise RuntimeError("no SMTP server is configured (FIRELINE_SMTP_HOST)")
     message = EmailMessage()

@@ -262,6 +262,6 @@ def retry_job(
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
 ) -> Response:
-    queue.retry(session, job_id=job_id, now=now)
+    queue.retry(session, job_id=job_id, now=now, actor=principal.actor)
     session.commit()
     return _see_other("/settings/jobs")

@@ -45,6 +45,14 @@ severities:
 class Inbox(Sink):
     def __init__(self) -> None:
         self.messages: list[tuple[list[str], bytes]] = []
+        self.port = 0
+        self.plan: Path | None = None
+
+    def worker_settings(self, settings: Settings) -> Settings:
+        """What a worker started with FIRELINE_SMTP_* and FIRELINE_PLAN would read."""
+        return settings.model_copy(
+            update={"smtp_host": "127.0.0.1", "smtp_port": self.port, "plan": self.plan}
+        )
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         self.messages.append((list(envelope.rcpt_tos), envelope.content))
@@ -52,18 +60,17 @@ class Inbox(Sink):
 
 
 @pytest.fixture
-def inbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Inbox]:
+def inbox(tmp_path: Path) -> Iterator[Inbox]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     handler = Inbox()
+    handler.port = port
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     plan_file = tmp_path / "fireline.yaml"
     plan_file.write_text(PLAN_TEXT)
-    monkeypatch.setenv("FIRELINE_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("FIRELINE_SMTP_PORT", str(port))
-    monkeypatch.setenv("FIRELINE_PLAN", str(plan_file))
+    handler.plan = plan_file
     yield handler
     controller.stop()
 
@@ -103,7 +110,7 @@ def test_warning_then_breach_notify_commander_and_contacts(
         ]
         assert timers[0].due_at == clock.now() + timedelta(minutes=45)
 
-    worker = Worker(db, clock, settings, rng=random.Random(1))
+    worker = Worker(db, clock, inbox.worker_settings(settings), rng=random.Random(1))
     clock.advance(minutes=46)
     worker.run_once()  # the warning timer, which enqueues e-mails
     worker.run_once()  # the e-mails
@@ -141,7 +148,7 @@ def test_timers_do_nothing_once_resolved_or_after_a_severity_change(
         service.change_severity(
             session, plan, responder, clock.now(), incident, "SEV2", "one region only"
         )
-    worker = Worker(db, clock, settings, rng=random.Random(1))
+    worker = Worker(db, clock, inbox.worker_settings(settings), rng=random.Random(1))
     clock.advance(minutes=60)  # past the SEV1 warning and deadline, before SEV2's
     while worker.run_once():
         pass
