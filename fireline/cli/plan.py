@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import yaml
 
 from fireline.core.config import get_settings
-from fireline.plan import PlanError, load_effective_plan, load_plan_file
+from fireline.plan import Plan, PlanError, load_effective_plan, load_plan_file
 
 
 @click.group()
@@ -24,30 +25,39 @@ def validate(file: Path) -> None:
     try:
         loaded = load_plan_file(file)
     except PlanError as exc:
-        for problem in exc.problems:
-            click.echo(problem.render(str(file)), err=True)
-        raise SystemExit(1) from None
+        _fail(exc)
     click.echo(
         f"{file}: valid ({len(loaded.severities)} severities, "
-        f"{len(loaded.incident_types)} incident types, {len(loaded.roles)} roles)"
+        f"{len(loaded.incident_types)} incident types, {len(loaded.lifecycles)} lifecycles, "
+        f"{len(loaded.roles)} roles)"
     )
 
 
 @plan.command()
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of YAML")
 def show(as_json: bool) -> None:
     """Print the plan in effect: FIRELINE_PLAN over the built-in defaults."""
     path = get_settings().plan
     try:
         effective = load_effective_plan(path)
     except PlanError as exc:
-        raise click.ClickException(str(exc)) from None
+        _fail(exc)
+    click.echo(render(effective, as_json=as_json, source=str(path) if path else None), nl=False)
+
+
+def render(effective: Plan, *, as_json: bool, source: str | None) -> str:
+    """The plan as a document that validates back to the same plan."""
     data = effective.model_dump(mode="json")
     if as_json:
-        click.echo(json.dumps(data, indent=2))
-    else:
-        click.echo(f"# effective plan: {path or 'built-in defaults'}")
-        click.echo(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), nl=False)
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    header = f"# effective plan: {source or 'built-in defaults'}\n"
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _fail(exc: PlanError) -> NoReturn:
+    for problem in exc.problems:
+        click.echo(problem.render(exc.source), err=True)
+    raise SystemExit(1)
 
 
 def register(main: click.Group) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -77,6 +78,26 @@ def redact(changes: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
+def portable(value: Any) -> Any:
+    """A JSON value that PostgreSQL's jsonb hands back exactly as it was hashed.
+
+    jsonb keeps numbers as decimals: it prints 1e+16 in full (read back as an
+    int), drops the sign of -0.0 and refuses NaN and infinities, any of which
+    would make an untouched record fail its hash. Floats that large are whole
+    numbers, so storing them as ints loses nothing."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if value == 0:
+            return 0.0
+        return int(value) if abs(value) >= 1e16 else value
+    if isinstance(value, dict):
+        return {key: portable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [portable(item) for item in value]
+    return value
+
+
 def format_time(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -131,7 +152,7 @@ def record(
     ).first()
     seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
     # Round-trip through JSON so what is stored is exactly what was hashed.
-    clean_changes = json.loads(json.dumps(redact(changes), default=str))
+    clean_changes = portable(json.loads(json.dumps(redact(changes), default=str)))
     event = AuditEvent(
         seq=seq,
         at=now.astimezone(UTC),
@@ -158,6 +179,8 @@ class VerifyResult:
     head_hash: str
     bad_seq: int | None = None
     reason: str = ""
+    bad_action: str | None = None
+    bad_at: str | None = None
 
 
 def verify_records(records: Iterable[dict[str, Any]]) -> VerifyResult:
@@ -165,40 +188,82 @@ def verify_records(records: Iterable[dict[str, Any]]) -> VerifyResult:
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
     for row in records:
         seq = row["seq"]
+        reason = ""
         if seq != expected_seq:
             reason = f"expected record {expected_seq} but found {seq}: " + (
                 "records are missing" if seq > expected_seq else "a record was inserted"
             )
-            return VerifyResult(False, checked, expected_seq - 1, prev_hash, seq, reason)
-        if row["prev_hash"] != prev_hash:
+        elif "unreadable" in row:
+            reason = f"it cannot be read ({row['unreadable']}): it was edited outside fireline"
+        elif row["prev_hash"] != prev_hash:
             reason = "its prev_hash does not match the hash of the record before it"
-            return VerifyResult(False, checked, seq - 1, prev_hash, seq, reason)
-        if chain_hash(prev_hash, canonical_record(row)) != row["hash"]:
+        elif chain_hash(prev_hash, canonical_record(row)) != row["hash"]:
             reason = "its contents do not match its hash: the record was edited"
-            return VerifyResult(False, checked, seq - 1, prev_hash, seq, reason)
+        if reason:
+            return VerifyResult(
+                False,
+                checked,
+                expected_seq - 1,
+                prev_hash,
+                seq,
+                reason,
+                bad_action=row.get("action"),
+                bad_at=row.get("at"),
+            )
         prev_hash, expected_seq, checked = row["hash"], seq + 1, checked + 1
     return VerifyResult(True, checked, expected_seq - 1, prev_hash)
 
 
 def iter_records(session: Session, batch: int = 5000) -> Iterator[dict[str, Any]]:
     """Every event in chain order, as exported dicts (plain rows: no ORM objects to build)."""
-    columns = AuditEvent.__table__.columns
     last = 0
     while True:
-        rows = session.execute(
-            select(*columns).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
-        ).mappings()
-        count = 0
-        for row in rows:
-            count += 1
-            last = row["seq"]
-            yield {
-                **canonical_record(dict(row)),
-                "prev_hash": row["prev_hash"],
-                "hash": row["hash"],
-            }
-        if count < batch:
+        try:
+            rows = _exported(session, AuditEvent.seq > last, batch)
+        except (ValueError, TypeError):
+            # SQLite stores whatever it is given: a timestamp or JSON edited into
+            # garbage cannot be parsed. Find that record rather than crash.
+            rows = _exported_one_by_one(session, last, batch)
+        yield from rows
+        if len(rows) < batch:
             return
+        last = rows[-1]["seq"]
+
+
+def _exported(session: Session, where: Any, limit: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(*AuditEvent.__table__.columns).where(where).order_by(AuditEvent.seq).limit(limit)
+    ).mappings()
+    return [
+        {**canonical_record(dict(row)), "prev_hash": row["prev_hash"], "hash": row["hash"]}
+        for row in rows
+    ]
+
+
+def _exported_one_by_one(session: Session, last: int, limit: int) -> list[dict[str, Any]]:
+    seqs = session.scalars(
+        select(AuditEvent.seq).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(limit)
+    ).all()
+    found: list[dict[str, Any]] = []
+    for seq in seqs:
+        try:
+            found.extend(_exported(session, AuditEvent.seq == seq, 1))
+        except (ValueError, TypeError) as exc:
+            raw = session.execute(
+                select(AuditEvent.action, AuditEvent.prev_hash, AuditEvent.hash).where(
+                    AuditEvent.seq == seq
+                )
+            ).one()
+            found.append(
+                {
+                    "seq": seq,
+                    "action": raw.action,
+                    "prev_hash": raw.prev_hash,
+                    "hash": raw.hash,
+                    "unreadable": str(exc),
+                }
+            )
+    return found
 
 
 def verify(session: Session) -> VerifyResult:

@@ -1,5 +1,7 @@
 """The incident response plan as code: ``fireline.yaml`` over built-in defaults."""
 
+from fireline.plan.calendar import BusinessCalendar
+from fireline.plan.durations import Duration
 from fireline.plan.loader import (
     PlanError,
     PlanProblem,
@@ -11,6 +13,8 @@ from fireline.plan.loader import (
 from fireline.plan.schema import Plan
 
 __all__ = [
+    "BusinessCalendar",
+    "Duration",
     "Plan",
     "PlanError",
     "PlanProblem",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from pydantic import GetCoreSchemaHandler
@@ -22,6 +23,11 @@ class Duration:
 
     minutes: int | None = None
     next_business_day: bool = False
+
+    @property
+    def span(self) -> timedelta | None:
+        """The fixed length, or None for "next business day" and "best effort"."""
+        return None if self.minutes is None else timedelta(minutes=self.minutes)
 
     @property
     def best_effort(self) -> bool:
@@ -58,5 +64,8 @@ class Duration:
         cls, _source: Any, _handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
         return core_schema.no_info_plain_validator_function(
-            cls.parse, serialization=core_schema.plain_serializer_function_ser_schema(str)
+            cls.parse,
+            serialization=core_schema.plain_serializer_function_ser_schema(str),
+            # Lets Plan.model_json_schema() describe the field for editors and API docs.
+            json_schema_input_schema=core_schema.str_schema(),
         )

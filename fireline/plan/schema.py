@@ -1,24 +1,65 @@
 """The plan file's schema: what a valid ``fireline.yaml`` holds.
 
 Every model forbids unknown keys, so a typo is an error with a line number
-rather than a setting silently ignored.
+rather than a setting silently ignored. Checks that look across values
+(unique keys, references between sections, lifecycle graphs) live in
+``fireline.plan.checks``: validating a model runs them, and the loader runs
+them itself instead so that each problem points at the value at fault.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from datetime import time
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from fireline.plan.durations import Duration
 
-KEY = r"^[a-z0-9][a-z0-9_-]*$"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WORKWEEK: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+
+# Validation context flag: the loader runs the cross-section checks itself, so
+# that each problem carries the position of the value at fault.
+DEFER_CHECKS = "fireline.plan.defer_checks"
+
+_KEY = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_SEVERITY_KEY = re.compile(r"[A-Z][A-Z0-9_-]*")
+
+
+# Keys end up in URLs, API payloads and the audit log, so they are kept plain.
+def _key(value: str) -> str:
+    if not _KEY.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a key: use lower-case letters, digits, _ and -, like service_outage"
+        )
+    return value
+
+
+def _severity_key(value: str) -> str:
+    if not _SEVERITY_KEY.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a severity key: use upper-case letters, digits, _ and -, like SEV1"
+        )
+    return value
+
+
+Key = Annotated[str, AfterValidator(_key)]
+SeverityKey = Annotated[str, AfterValidator(_severity_key)]
 
 
 class Strict(BaseModel):
@@ -41,29 +82,84 @@ class Organisation(Strict):
         return value
 
 
-class BusinessHours(Strict):
-    days: list[Weekday] = Field(default_factory=lambda: list(WORKWEEK), min_length=1)
+def _quoted_time(value: object) -> object:
+    # YAML 1.1 reads an unquoted 17:00 as the sexagesimal number 1020.
+    if isinstance(value, int):
+        raise ValueError('write times in quotes, e.g. "09:00"')
+    return value
+
+
+def _local_time(value: time) -> time:
+    # The zone comes from the organisation; a time with its own offset would disagree.
+    if value.tzinfo is not None:
+        raise ValueError("give a local time without an offset, e.g. 09:00")
+    return value
+
+
+def _check_window(start: time, end: time) -> None:
+    # A window inside one date keeps business-time arithmetic simple; a team
+    # working through the night opens at 00:00 rather than closing after midnight.
+    if start >= end:
+        raise ValueError(f"opening time {start:%H:%M} must be before closing time {end:%H:%M}")
+
+
+def _short_time(value: time) -> str:
+    return value.isoformat("minutes" if value.second == 0 else "seconds")
+
+
+class Hours(Strict):
+    """Opening and closing time of one working day, in the organisation's zone."""
+
     start: time = time(9, 0)
     end: time = time(17, 0)
 
-    @field_validator("start", "end", mode="before")
-    @classmethod
-    def _quoted_time(cls, value: object) -> object:
-        # YAML 1.1 reads an unquoted 09:00 as the number 540.
-        if isinstance(value, int):
-            raise ValueError('write times in quotes, e.g. "09:00"')
-        return value
+    _quoted = field_validator("start", "end", mode="before")(_quoted_time)
+    _local = field_validator("start", "end")(_local_time)
+    _short = field_serializer("start", "end")(_short_time)
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> Hours:
+        _check_window(self.start, self.end)
+        return self
+
+
+class BusinessHours(Strict):
+    """The working week: ``days`` open from ``start`` to ``end``, except where
+    ``by_day`` gives a day its own hours (a short Friday, say)."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(WORKWEEK), min_length=1)
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+    by_day: dict[Weekday, Hours] = Field(default_factory=dict)
+
+    _quoted = field_validator("start", "end", mode="before")(_quoted_time)
+    _local = field_validator("start", "end")(_local_time)
+    _short = field_serializer("start", "end")(_short_time)
 
     @model_validator(mode="after")
     def _start_before_end(self) -> BusinessHours:
-        if self.start >= self.end:
-            raise ValueError("business hours must start before they end")
+        _check_window(self.start, self.end)
         return self
+
+    def hours_on(self, weekday: int) -> Hours | None:
+        """The hours of a weekday (0 = Monday), or None when it is not a working day."""
+        name = WEEKDAYS[weekday]
+        if name not in self.days:
+            return None
+        return self.by_day.get(name, Hours(start=self.start, end=self.end))
+
+
+class ExtraDay(Strict):
+    date: dt.date
+    name: str = Field(min_length=1)
 
 
 class Holidays(Strict):
     country: str | None = Field(default=None, description="ISO 3166-1 alpha-2, e.g. DE")
     subdivision: str | None = Field(default=None, description="e.g. BY for Bavaria")
+    extra_days: list[ExtraDay] = Field(
+        default_factory=list, description="the organisation's own closing days"
+    )
 
     @field_validator("country", "subdivision", mode="before")
     @classmethod
@@ -73,24 +169,34 @@ class Holidays(Strict):
             raise ValueError('write the code in quotes, e.g. "NO"')
         return value
 
-    @model_validator(mode="after")
-    def _known_calendar(self) -> Holidays:
-        if self.country is None:
-            if self.subdivision is not None:
-                raise ValueError("a subdivision needs a country")
-            return self
-        supported = holidays.list_supported_countries()
-        if self.country not in supported:
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        known = holidays.list_supported_countries()
+        if value is not None and value not in known:
+            hint = f"; did you mean {value.upper()!r}?" if value.upper() in known else ""
             raise ValueError(
-                f"no holiday calendar for country {self.country!r}; use an ISO code like DE or US"
+                f"no holiday calendar for country {value!r}; use an ISO code like DE or US{hint}"
             )
-        if self.subdivision is not None and self.subdivision not in supported[self.country]:
-            raise ValueError(f"{self.country} has no subdivision {self.subdivision!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _known_subdivision(self) -> Holidays:
+        if self.subdivision is None:
+            return self
+        if self.country is None:
+            raise ValueError("a subdivision needs a country")
+        known = holidays.list_supported_countries()[self.country]
+        if self.subdivision not in known:
+            listing = ", ".join(known) if known else "none"
+            raise ValueError(
+                f"{self.country} has no subdivision {self.subdivision!r}; it has {listing}"
+            )
         return self
 
 
 class Severity(Strict):
-    key: str = Field(pattern=r"^SEV[0-9]$|^[A-Z][A-Z0-9_-]*$")
+    key: SeverityKey
     name: str = Field(min_length=1)
     description: str = ""
     response: Duration = Field(description="time to acknowledgement or a commander assigned")
@@ -107,20 +213,23 @@ class Severity(Strict):
 
 
 class Lifecycle(Strict):
-    key: str = Field(pattern=KEY)
-    states: list[str] = Field(min_length=2)
+    """Named states with the moves allowed between them; the first state is where
+    an incident starts, and a state with no moves out is final."""
+
+    key: Key
+    states: list[Key] = Field(min_length=2)
     transitions: dict[str, list[str]]
 
     @model_validator(mode="after")
-    def _consistent(self) -> Lifecycle:
-        if len(set(self.states)) != len(self.states):
-            raise ValueError("states must be unique")
-        for source, targets in self.transitions.items():
-            for state in (source, *targets):
-                if state not in self.states:
-                    raise ValueError(
-                        f"transition names unknown state {state!r}; states are {', '.join(self.states)}"
-                    )
+    def _consistent(self, info: ValidationInfo) -> Lifecycle:
+        # Imported here: the checks module needs these models.
+        from fireline.plan.checks import lifecycle_problems
+
+        if info.context and info.context.get(DEFER_CHECKS):
+            return self
+        problems = lifecycle_problems(self, 0)
+        if problems:
+            raise ValueError("; ".join(p.message for p in problems))
         return self
 
     @property
@@ -130,16 +239,22 @@ class Lifecycle(Strict):
     def allowed_from(self, state: str) -> list[str]:
         return list(self.transitions.get(state, []))
 
+    def can_move(self, source: str, target: str) -> bool:
+        return target in self.transitions.get(source, [])
+
+    def is_final(self, state: str) -> bool:
+        return state in self.states and not self.transitions.get(state)
+
 
 class IncidentType(Strict):
-    key: str = Field(pattern=KEY)
+    key: Key
     name: str = Field(min_length=1)
     category: Literal["operational", "security"]
     lifecycle: str
 
 
 class Role(Strict):
-    key: str = Field(pattern=KEY)
+    key: Key
     name: str = Field(min_length=1)
     description: str = ""
     security: bool = Field(default=False, description="may see evidence of security incidents")
@@ -147,13 +262,13 @@ class Role(Strict):
 
 
 class Answer(Strict):
-    key: str = Field(pattern=KEY)
+    key: Key
     text: str = Field(min_length=1)
     severity: str = Field(description="the severity this answer points to")
 
 
 class Question(Strict):
-    key: str = Field(pattern=KEY)
+    key: Key
     text: str = Field(min_length=1)
     answers: list[Answer] = Field(min_length=2)
 
@@ -170,14 +285,30 @@ class Plan(Strict):
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
     holidays: Holidays = Field(default_factory=Holidays)
     sla_warning_fraction: float = Field(default=0.75, gt=0, lt=1)
-    severities: list[Severity] = Field(min_length=1)
+    severities: list[Severity] = Field(min_length=1, description="most severe first")
     lifecycles: list[Lifecycle] = Field(min_length=1)
     incident_types: list[IncidentType] = Field(min_length=1)
     roles: list[Role] = Field(min_length=1)
     classification: Classification = Field(default_factory=Classification)
 
+    @model_validator(mode="after")
+    def _cross_checks(self, info: ValidationInfo) -> Plan:
+        # Imported here: the checks module needs these models.
+        from fireline.plan.checks import plan_problems
+
+        if info.context and info.context.get(DEFER_CHECKS):
+            return self
+        problems = plan_problems(self)
+        if problems:
+            raise ValueError("; ".join(f"{p.dotted}: {p.message}" for p in problems))
+        return self
+
     def severity(self, key: str) -> Severity:
         return _by_key(self.severities, key, "severity")
+
+    def severity_rank(self, key: str) -> int:
+        """0 for the most severe; lower is worse."""
+        return self.severities.index(self.severity(key))
 
     def incident_type(self, key: str) -> IncidentType:
         return _by_key(self.incident_types, key, "incident type")
@@ -205,39 +336,3 @@ def _by_key(items: list[_Keyed], key: str, what: str) -> _Keyed:
 
 def weekday_index(day: str) -> int:
     return WEEKDAYS.index(day)
-
-
-def reference_problems(plan: Plan) -> list[tuple[tuple[str | int, ...], str]]:
-    """Checks across sections, each with the path of the value at fault."""
-    problems: list[tuple[tuple[str | int, ...], str]] = []
-    for section in ("severities", "lifecycles", "incident_types", "roles"):
-        seen: set[str] = set()
-        for index, item in enumerate(getattr(plan, section)):
-            if item.key in seen:
-                problems.append(((section, index, "key"), f"duplicate key {item.key!r}"))
-            seen.add(item.key)
-    role_keys = [r.key for r in plan.roles]
-    for index, severity in enumerate(plan.severities):
-        for r_index, role in enumerate(severity.required_roles):
-            if role not in role_keys:
-                role_at: tuple[str | int, ...] = ("severities", index, "required_roles", r_index)
-                problems.append(
-                    (role_at, f"unknown role {role!r}; the plan has {', '.join(role_keys)}")
-                )
-    severities = [s.key for s in plan.severities]
-    for q_index, question in enumerate(plan.classification.questions):
-        for a_index, answer in enumerate(question.answers):
-            if answer.severity not in severities:
-                where = ("classification", "questions", q_index, "answers", a_index, "severity")
-                problems.append(
-                    (
-                        where,
-                        f"unknown severity {answer.severity!r}; the plan has {', '.join(severities)}",
-                    )
-                )
-    lifecycles = sorted(lc.key for lc in plan.lifecycles)
-    for index, incident_type in enumerate(plan.incident_types):
-        if incident_type.lifecycle not in lifecycles:
-            message = f"unknown lifecycle {incident_type.lifecycle!r}; the plan has {', '.join(lifecycles)}"
-            problems.append((("incident_types", index, "lifecycle"), message))
-    return problems

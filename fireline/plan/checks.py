@@ -1,0 +1,181 @@
+"""Checks across a plan's sections, each problem tied to the path of the value at fault.
+
+Field types and shapes are pydantic's job (``schema.py``); what is left here
+needs more than one value at a time: unique keys, references from one section
+to another, and lifecycle graphs that make sense.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from fireline.plan.schema import Lifecycle, Plan
+
+Location = tuple[str | int, ...]
+
+# Deliberately loose: the point is to catch a name pasted where an address belongs.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+@dataclass(frozen=True)
+class Problem:
+    location: Location
+    message: str
+    at_key: bool = False  # point at the mapping key itself, not at its value
+
+    @property
+    def dotted(self) -> str:
+        return dotted(self.location)
+
+
+def dotted(location: Location) -> str:
+    """``("severities", 1, "response")`` as ``severities[1].response``."""
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def unknown(what: str, value: str, known: Sequence[str]) -> str:
+    message = f"unknown {what} {value!r}"
+    close = difflib.get_close_matches(value, known, n=1)
+    if close:
+        message += f"; did you mean {close[0]!r}?"
+    return f"{message} (the plan has {', '.join(known) or 'none'})"
+
+
+def plan_problems(plan: Plan) -> list[Problem]:
+    return [
+        *_unique_keys(plan),
+        *_business_hours(plan),
+        *_extra_days(plan),
+        *_severities(plan),
+        *(p for i, lc in enumerate(plan.lifecycles) for p in lifecycle_problems(lc, i)),
+        *_incident_types(plan),
+        *_classification(plan),
+    ]
+
+
+def _duplicates(values: Iterable[object], where: Location, what: str) -> list[Problem]:
+    seen: set[object] = set()
+    problems = []
+    for index, value in enumerate(values):
+        if value in seen:
+            problems.append(Problem((*where, index), f"duplicate {what} {value!r}"))
+        seen.add(value)
+    return problems
+
+
+def _unique_keys(plan: Plan) -> list[Problem]:
+    problems = []
+    for section in ("severities", "lifecycles", "incident_types", "roles"):
+        seen: set[str] = set()
+        for index, item in enumerate(getattr(plan, section)):
+            if item.key in seen:
+                problems.append(Problem((section, index, "key"), f"duplicate key {item.key!r}"))
+            seen.add(item.key)
+    return problems
+
+
+def _business_hours(plan: Plan) -> list[Problem]:
+    hours = plan.business_hours
+    problems = _duplicates(hours.days, ("business_hours", "days"), "day")
+    for day in hours.by_day:
+        if day not in hours.days:
+            days = ", ".join(dict.fromkeys(hours.days))
+            message = f"{day} has hours but is not one of business_hours.days ({days})"
+            problems.append(Problem(("business_hours", "by_day", day), message, at_key=True))
+    return problems
+
+
+def _extra_days(plan: Plan) -> list[Problem]:
+    problems = []
+    seen: set[object] = set()
+    for index, day in enumerate(plan.holidays.extra_days):
+        if day.date in seen:
+            where: Location = ("holidays", "extra_days", index, "date")
+            problems.append(Problem(where, f"{day.date} is listed twice"))
+        seen.add(day.date)
+    return problems
+
+
+def _severities(plan: Plan) -> list[Problem]:
+    problems = []
+    roles = [r.key for r in plan.roles]
+    for index, severity in enumerate(plan.severities):
+        for r_index, role in enumerate(severity.required_roles):
+            if role not in roles:
+                where: Location = ("severities", index, "required_roles", r_index)
+                problems.append(Problem(where, unknown("role", role, roles)))
+        for c_index, contact in enumerate(severity.escalation_contacts):
+            if not _EMAIL.fullmatch(contact):
+                where = ("severities", index, "escalation_contacts", c_index)
+                problems.append(Problem(where, f"{contact!r} is not an e-mail address"))
+    return problems
+
+
+def lifecycle_problems(lifecycle: Lifecycle, index: int) -> list[Problem]:
+    """States unique, transitions between known states, every state reachable."""
+    at: Location = ("lifecycles", index)
+    problems = _duplicates(lifecycle.states, (*at, "states"), "state")
+    states = list(dict.fromkeys(lifecycle.states))
+    for source, targets in lifecycle.transitions.items():
+        if source not in states:
+            message = unknown("state", source, states)
+            problems.append(Problem((*at, "transitions", source), message, at_key=True))
+        for t_index, target in enumerate(targets):
+            if target not in states:
+                message = unknown("state", target, states)
+                problems.append(Problem((*at, "transitions", source, t_index), message))
+    reached = _reachable(lifecycle)
+    for s_index, state in enumerate(lifecycle.states):
+        if state not in reached:
+            message = (
+                f"state {state!r} cannot be reached from {lifecycle.initial!r}, the first state;"
+                " add a transition to it"
+            )
+            problems.append(Problem((*at, "states", s_index), message))
+    return problems
+
+
+def _reachable(lifecycle: Lifecycle) -> set[str]:
+    reached = {lifecycle.initial}
+    frontier = [lifecycle.initial]
+    while frontier:
+        for target in lifecycle.allowed_from(frontier.pop()):
+            if target not in reached:
+                reached.add(target)
+                frontier.append(target)
+    return reached
+
+
+def _incident_types(plan: Plan) -> list[Problem]:
+    problems = []
+    lifecycles = [lc.key for lc in plan.lifecycles]
+    for index, incident_type in enumerate(plan.incident_types):
+        if incident_type.lifecycle not in lifecycles:
+            message = unknown("lifecycle", incident_type.lifecycle, lifecycles)
+            problems.append(Problem(("incident_types", index, "lifecycle"), message))
+    return problems
+
+
+def _classification(plan: Plan) -> list[Problem]:
+    at: Location = ("classification", "questions")
+    questions = plan.classification.questions
+    problems = [
+        Problem((*duplicate.location, "key"), duplicate.message)
+        for duplicate in _duplicates((q.key for q in questions), at, "key")
+    ]
+    severities = [s.key for s in plan.severities]
+    for q_index, question in enumerate(questions):
+        answers_at: Location = (*at, q_index, "answers")
+        for duplicate in _duplicates((a.key for a in question.answers), answers_at, "key"):
+            problems.append(Problem((*duplicate.location, "key"), duplicate.message))
+        for a_index, answer in enumerate(question.answers):
+            if answer.severity not in severities:
+                where: Location = (*answers_at, a_index, "severity")
+                problems.append(Problem(where, unknown("severity", answer.severity, severities)))
+    return problems
