@@ -1,5 +1,16 @@
 """Every table, imported in one place so migrations and the archive see them all."""
 
+from fireline.alerts.models import (
+    Alert,
+    AlertGroup,
+    AlertGroupEvent,
+    ChangeEvent,
+    Heartbeat,
+    Integration,
+    MaintenanceWindow,
+    RoutingRule,
+    Silence,
+)
 from fireline.catalog.models import Service
 from fireline.core.audit import AuditEvent
 from fireline.core.db import Base
@@ -18,18 +29,27 @@ from fireline.people.models import ApiToken, LoginFailure, Team, TeamMembership,
 
 __all__ = [
     "ActionItem",
+    "Alert",
+    "AlertGroup",
+    "AlertGroupEvent",
     "ApiToken",
     "AuditEvent",
     "Base",
+    "ChangeEvent",
+    "Heartbeat",
     "Incident",
     "IncidentLink",
     "IncidentService",
+    "Integration",
     "Job",
     "JobState",
     "LoginFailure",
+    "MaintenanceWindow",
     "Participant",
     "RoleAssignment",
+    "RoutingRule",
     "Service",
+    "Silence",
     "Task",
     "Team",
     "TeamMembership",

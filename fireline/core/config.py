@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     job_modules: list[str] = Field(
         default_factory=list, description="Extra modules that register job handlers"
     )
+    ingest_max_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        description="Largest alert webhook body (Alertmanager can send 10 MB under load); "
+        "PagerDuty events keep their own 512 KB limit",
+    )
     smtp_host: str = Field(default="", description="SMTP server for e-mail; empty: e-mail off")
     smtp_port: int = 25
     smtp_from: str = "fireline@localhost"

@@ -102,12 +102,16 @@ class Declaration:
 def declare(
     session: Session,
     plan: Plan,
-    principal: Principal,
+    principal: Principal | None,
     now: datetime,
     declaration: Declaration,
     idempotency_key: str | None = None,
 ) -> tuple[Incident, bool]:
-    """Declare an incident; returns it and whether it was created by this call."""
+    """Declare an incident; returns it and whether it was created by this call.
+
+    ``principal`` is None when fireline declares on its own (a routing rule):
+    the incident then has the commander the declaration names, or none, and
+    its response clock runs until someone takes command."""
     if idempotency_key:
         existing = session.scalar(
             select(Incident).where(Incident.idempotency_key == idempotency_key)
@@ -136,7 +140,10 @@ def declare(
         raise InvalidInput("an incident cannot start in the future", field="started_at")
     services = resolve_services(session, declaration.services)
     commander = find_user(session, declaration.commander) if declaration.commander else None
-    commander_id = commander.id if commander else principal.user_id
+    if commander is not None:
+        commander_id: int | None = commander.id
+    else:
+        commander_id = principal.user_id if principal else None
     lifecycle = plan.lifecycle_of(type_key)
     incident = Incident(
         title=title,
@@ -147,21 +154,25 @@ def declare(
         is_open=True,
         restricted=declaration.restricted,
         commander_id=commander_id,
-        declared_by_id=principal.user_id,
+        declared_by_id=principal.user_id if principal else None,
         idempotency_key=idempotency_key,
         classification=dict(declaration.classification),
         started_at=started_at,
         declared_at=now,
-        # A commander is assigned at once, which answers the response clock.
-        acknowledged_at=now,
+        # A commander assigned at once answers the response clock.
+        acknowledged_at=now if commander_id is not None else None,
         updated_at=now,
         services=services,
     )
     session.add(incident)
     session.flush()
-    incident.roles.append(RoleAssignment(role_key=COMMANDER, user_id=commander_id, assigned_at=now))
-    _join(session, incident, principal.user_id, now)
-    _join(session, incident, commander_id, now)
+    if commander_id is not None:
+        incident.roles.append(
+            RoleAssignment(role_key=COMMANDER, user_id=commander_id, assigned_at=now)
+        )
+        _join(session, incident, commander_id, now)
+    if principal is not None:
+        _join(session, incident, principal.user_id, now)
     data: dict[str, Any] = {
         "title": title,
         "type": type_key,

@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from fireline import __version__
+from fireline.alerts.api import router as alerts_router
+from fireline.alerts.ingest import Ingest, IngestCollector, IngestRouter
 from fireline.catalog.api import router as services_router
 from fireline.core import migrate
 from fireline.core.api_docs import router as api_docs_router
@@ -47,6 +49,7 @@ def create_app(
     db = database or Database(settings.database_url)
     clock = clock or SystemClock()
     plan = load_effective_plan(settings.plan)
+    ingest = Ingest(db, clock, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,6 +61,7 @@ def create_app(
         try:
             yield
         finally:
+            ingest.committer.stop()
             if worker:
                 worker.stop()
 
@@ -75,17 +79,22 @@ def create_app(
     app.state.clock = clock
     app.state.plan = plan
     app.state.metrics = Metrics(db)
+    app.state.ingest = ingest
+    app.state.metrics.register(IngestCollector(ingest))
 
     install_error_handlers(app, render_html=error_page)
     install_page_handlers(app)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    # Outermost: monitoring's requests skip the framework (see fireline.alerts.ingest).
+    app.add_middleware(IngestRouter, ingest=ingest)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         health_router,
         api_docs_router,
         people_router,
         services_router,
+        alerts_router,
         incidents_router,
         incident_work_router,
         jobs_router,

@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 
-from fireline.core.jobs.registry import JobContext, job_handler
+from fireline.core.jobs.registry import JobContext, job_handler, periodic
 from fireline.people.models import LoginFailure, WebSession
 
 HOUSEKEEPING = "fireline.housekeeping"
 LOGIN_FAILURE_RETENTION = timedelta(days=1)
+periodic(HOUSEKEEPING, timedelta(hours=1))
 
 
 @job_handler(HOUSEKEEPING)

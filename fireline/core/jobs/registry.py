@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,6 +20,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "fireline.core.jobs.builtin",
     "fireline.notify.email",
     "fireline.incidents.jobs",
+    "fireline.alerts.jobs",
+    "fireline.alerts.heartbeats",
 )
 
 
@@ -66,6 +68,19 @@ def job_handler(kind: str) -> Callable[[Handler], Handler]:
         return fn
 
     return register
+
+
+_periodic: dict[str, timedelta] = {}
+
+
+def periodic(kind: str, every: timedelta) -> None:
+    """Have every worker enqueue ``kind`` once per ``every`` (one job per
+    period across all workers: its idempotency key names the period)."""
+    _periodic[kind] = every
+
+
+def periodic_kinds() -> dict[str, timedelta]:
+    return dict(_periodic)
 
 
 def handler_for(kind: str) -> Handler:

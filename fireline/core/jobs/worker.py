@@ -26,12 +26,16 @@ from fireline.core.clock import Clock
 from fireline.core.config import Settings
 from fireline.core.db import Database
 from fireline.core.jobs import queue
-from fireline.core.jobs.builtin import HOUSEKEEPING
 from fireline.core.jobs.models import Job, JobState
-from fireline.core.jobs.registry import JobContext, handler_for, load_handler_modules
+from fireline.core.jobs.registry import (
+    JobContext,
+    handler_for,
+    load_handler_modules,
+    periodic_kinds,
+)
 
 log = logging.getLogger("fireline.jobs")
-HOUSEKEEPING_EVERY = timedelta(hours=1)
+PERIODIC_CHECK_EVERY = timedelta(seconds=30)
 ERROR_SUMMARY_LENGTH = 300
 # Webhook URLs carry their secret in the path (and sometimes user:password@),
 # so a URL in an error keeps only its scheme and host.
@@ -156,26 +160,30 @@ class Worker:
         log.warning("job=%s kind=%s state=%s error=%s", job_id, kind, state, error)
         return state
 
-    def schedule_housekeeping(self) -> None:
+    def schedule_periodic(self) -> None:
+        """Enqueue each periodic kind for the current period, once across all workers."""
         now = self.clock.now()
+        epoch = int(now.timestamp())
         with self.db.transaction() as session:
-            queue.enqueue(
-                session,
-                kind=HOUSEKEEPING,
-                payload={},
-                now=now,
-                idempotency_key=f"{HOUSEKEEPING}:{now:%Y-%m-%dT%H}",
-            )
+            for kind, every in periodic_kinds().items():
+                period = epoch // max(1, int(every.total_seconds()))
+                queue.enqueue(
+                    session,
+                    kind=kind,
+                    payload={},
+                    now=now,
+                    idempotency_key=f"{kind}:{period}",
+                )
 
     def run_forever(self, stop: threading.Event) -> None:
         """Poll until ``stop`` is set; the job in hand is finished first."""
         log.info("worker=%s started", self.worker_id)
-        next_housekeeping = self.clock.now()
+        next_periodic = self.clock.now()
         while not stop.is_set():
             try:
-                if self.clock.now() >= next_housekeeping:
-                    self.schedule_housekeeping()
-                    next_housekeeping = self.clock.now() + HOUSEKEEPING_EVERY
+                if self.clock.now() >= next_periodic:
+                    self.schedule_periodic()
+                    next_periodic = self.clock.now() + PERIODIC_CHECK_EVERY
                 claimed = self.run_once(stop)
             except Exception as exc:  # the database may be away for a moment; keep polling
                 log.error("worker=%s polling failed: %s", self.worker_id, describe_error(exc))

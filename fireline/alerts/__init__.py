@@ -1,0 +1,1 @@
+"""Alerts: ingestion from monitoring, deduplication, grouping, routing and silences."""

@@ -1,0 +1,143 @@
+"""Group commit: many requests' alerts written in one transaction.
+
+A request hands its parsed alerts to the committer and waits; a single
+writer thread takes everything that queued up while the previous transaction
+was committing, applies it in one transaction and answers every waiter at
+once. Each request is still answered only after its alerts are committed, but
+the cost of a commit (a WAL flush) is shared by all of them: under load the
+batches grow by themselves, and an idle server commits at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from fireline.alerts import pipeline
+from fireline.alerts.pipeline import Outcome, Submission
+from fireline.core.clock import Clock
+from fireline.core.db import Database
+
+log = logging.getLogger("fireline.alerts")
+MAX_BATCH_ALERTS = 5000
+
+
+class CommitFailed(RuntimeError):
+    """The database refused the batch; the sender should retry (503)."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    work: Any
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+    def size(self) -> int:
+        return len(self.work.alerts) if isinstance(self.work, Submission) else 1
+
+
+Apply = Callable[[Session, list[Any]], list[Any]]
+
+
+class GroupCommitter:
+    def __init__(self, db: Database, clock: Clock, apply: Apply | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self._apply: Apply = apply or (
+            lambda session, works: pipeline.apply(session, works, clock.now())
+        )
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self.batches = 0
+        self.submissions = 0
+
+    async def submit(self, work: Submission) -> Outcome:
+        result: Outcome = await self.submit_any(work)
+        return result
+
+    async def submit_any(self, work: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._ensure_started()
+        self._queue.put(_Pending(work, loop, future))
+        return await future
+
+    def _ensure_started(self) -> None:
+        if self._thread is not None:
+            return
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="fireline-ingest-writer", daemon=True
+                )
+                self._thread.start()
+
+    def stop(self, timeout: float = 30) -> None:
+        """Finish what is queued, then end the writer thread."""
+        if self._thread is None:
+            return
+        self._queue.put(None)
+        self._thread.join(timeout)
+        self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch, stopping = [first], False
+            size = first.size()
+            while size < MAX_BATCH_ALERTS:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stopping = True
+                    break
+                batch.append(nxt)
+                size += nxt.size()
+            self._commit(batch)
+            if stopping:
+                return
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            with self.db.transaction() as session:
+                results = self._apply(session, [p.work for p in batch])
+        except Exception as exc:
+            if len(batch) > 1:
+                # One bad submission must not fail its neighbours: try each alone.
+                for pending in batch:
+                    self._commit([pending])
+                return
+            log.error("alert batch not committed: %s: %s", type(exc).__name__, exc)
+            _answer(batch[0], error=CommitFailed("the database did not accept the alerts"))
+            return
+        self.batches += 1
+        self.submissions += len(batch)
+        for pending, result in zip(batch, results, strict=True):
+            _answer(pending, result=result)
+
+
+def _answer(pending: _Pending, *, result: Any = None, error: BaseException | None = None) -> None:
+    def settle() -> None:
+        if pending.future.done():
+            return  # the client went away
+        if error is not None:
+            pending.future.set_exception(error)
+        else:
+            pending.future.set_result(result)
+
+    # A closed loop means nobody is waiting any more.
+    with contextlib.suppress(RuntimeError):
+        pending.loop.call_soon_threadsafe(settle)

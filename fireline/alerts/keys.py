@@ -1,0 +1,106 @@
+"""Integration keys: made, hashed and looked up.
+
+A key is 32 hexadecimal characters, the shape PagerDuty's routing keys have,
+so that clients which check it accept fireline's."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from fireline.alerts.models import Integration
+from fireline.core.db import Database
+
+LOOKUP_TTL_SECONDS = 10.0
+
+
+def new_key() -> str:
+    return secrets.token_hex(16)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class KnownIntegration:
+    id: int
+    kind: str
+    service_id: int
+    key_hash: str
+    mapping: dict[str, Any]
+    rate_limit_per_minute: int
+
+
+class KeyDirectory:
+    """Key hash → integration, cached for a few seconds.
+
+    The cache only saves a query on the hot path: the transaction that stores
+    the alerts checks the key again, so a rotated or revoked key stops
+    working at once, cache or not."""
+
+    def __init__(self, db: Database, ttl: float = LOOKUP_TTL_SECONDS) -> None:
+        self.db = db
+        self.ttl = ttl
+        self._cache: dict[str, tuple[float, KnownIntegration]] = {}
+        self._lock = threading.Lock()
+
+    def cached(self, key_hash: str) -> KnownIntegration | None:
+        hit = self._cache.get(key_hash)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def load(self, key_hash: str) -> KnownIntegration | None:
+        with self.db.session() as session:
+            row = session.scalar(
+                select(Integration).where(
+                    Integration.key_hash == key_hash, Integration.revoked_at.is_(None)
+                )
+            )
+            if row is None:
+                return None
+            found = KnownIntegration(
+                row.id,
+                row.kind,
+                row.service_id,
+                row.key_hash,
+                dict(row.mapping or {}),
+                row.rate_limit_per_minute,
+            )
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key_hash] = (time.monotonic() + self.ttl, found)
+        return found
+
+    def forget(self, key_hash: str) -> None:
+        with self._lock:
+            self._cache.pop(key_hash, None)
+
+
+class RateLimiter:
+    """A token bucket per integration, refilled continuously; per process."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[int, tuple[float, float]] = {}
+
+    def take(self, integration_id: int, per_minute: int, cost: int = 1) -> float:
+        """0 when allowed, else the seconds to wait before retrying."""
+        if per_minute <= 0:
+            return 0.0
+        rate = per_minute / 60.0
+        now = time.monotonic()
+        tokens, last = self._buckets.get(integration_id, (float(per_minute), now))
+        tokens = min(float(per_minute), tokens + (now - last) * rate)
+        if tokens >= cost:
+            self._buckets[integration_id] = (tokens - cost, now)
+            return 0.0
+        self._buckets[integration_id] = (tokens, now)
+        return (cost - tokens) / rate

@@ -1,0 +1,1 @@
+"""One pure parser per monitoring source: decoded JSON in, :class:`AlertIn` out."""

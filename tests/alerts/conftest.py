@@ -1,0 +1,88 @@
+"""Fixtures for the alert tests: a service, integrations made through the API,
+and a worker that runs due jobs on the test clock."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from fireline.alerts.models import AlertGroup
+from fireline.core.clock import FixedClock
+from fireline.core.config import Settings
+from fireline.core.db import Database
+from fireline.core.jobs.models import Job
+from fireline.core.jobs.worker import Worker
+from tests.conftest import Persona
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+@pytest.fixture
+def services(client: TestClient, personas: dict[str, Persona]) -> list[str]:
+    for slug in ("api", "db"):
+        response = client.post(
+            "/api/v1/services",
+            json={"slug": slug, "name": slug.upper()},
+            headers=personas["manager"].headers,
+        )
+        assert response.status_code == 201, response.text
+    return ["api", "db"]
+
+
+MakeIntegration = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def make_integration(
+    client: TestClient, personas: dict[str, Persona], services: list[str]
+) -> MakeIntegration:
+    def make(kind: str, service: str = "api", **extra: Any) -> dict[str, Any]:
+        response = client.post(
+            "/api/v1/integrations",
+            json={"service": service, "kind": kind, **extra},
+            headers=personas["manager"].headers,
+        )
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    return make
+
+
+@pytest.fixture
+def run_jobs(db: Database, clock: FixedClock, settings: Settings) -> Callable[[], int]:
+    worker = Worker(db, clock, settings, rng=random.Random(1))
+
+    def run() -> int:
+        total = 0
+        while (done := worker.run_once()) > 0:
+            total += done
+        return total
+
+    return run
+
+
+def groups(db: Database) -> list[AlertGroup]:
+    with db.session() as session:
+        return list(
+            session.scalars(
+                select(AlertGroup).options(joinedload(AlertGroup.service)).order_by(AlertGroup.id)
+            )
+        )
+
+
+def jobs_of(db: Database, kind: str) -> list[Job]:
+    with db.session() as session:
+        return list(session.scalars(select(Job).where(Job.kind == kind).order_by(Job.id)))
