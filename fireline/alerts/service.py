@@ -41,6 +41,11 @@ URGENCIES = ("high", "low")
 INCIDENT_ACTIONS = ("none", "declare", "attach")
 REPEATS = ("none", "daily", "weekly")
 MAX_SILENCE = timedelta(days=365)
+# Quiet periods after which an alert not seen again resolves by itself.
+# Alertmanager and Grafana repeat firing alerts (every 4 hours by default), so
+# a day of silence means the rule is gone; generic webhooks often never send a
+# resolve at all. PagerDuty clients resolve explicitly, as PagerDuty expects.
+DEFAULT_QUIET_MINUTES = {"alertmanager": 24 * 60, "grafana": 24 * 60, "generic": 4 * 60}
 
 
 # --- integrations -------------------------------------------------------------
@@ -81,7 +86,11 @@ def create_integration(
         key_hint=key[-4:],
         group_by=group_by,
         mapping=mapping,
-        auto_resolve_minutes=spec.auto_resolve_minutes,
+        auto_resolve_minutes=(
+            spec.auto_resolve_minutes
+            if spec.auto_resolve_minutes is not None
+            else DEFAULT_QUIET_MINUTES.get(spec.kind)
+        ),
         created_at=now,
     )
     if spec.rate_limit_per_minute is not None:

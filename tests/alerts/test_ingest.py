@@ -10,7 +10,10 @@ from sqlalchemy import func, select
 
 from fireline.alerts.models import Alert
 from fireline.alerts.pipeline import PAGE_JOB
+from fireline.core.clock import FixedClock
+from fireline.core.config import Settings
 from fireline.core.db import Database
+from fireline.web.app import create_app
 from tests.alerts.conftest import MakeIntegration, fixture, groups, jobs_of
 from tests.conftest import Persona
 
@@ -199,3 +202,22 @@ def test_a_storm_makes_one_group_and_one_page(
     assert len(jobs_of(db, PAGE_JOB)) == 1
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Alert)) == 10_000
+
+
+def test_webhook_bodies_over_the_limit_get_413(
+    settings: Settings, db: Database, clock: FixedClock, personas: dict[str, Persona]
+) -> None:
+    small = settings.model_copy(update={"ingest_max_bytes": 2048})
+    with TestClient(create_app(small, database=db, clock=clock)) as client:
+        headers = personas["manager"].headers
+        client.post("/api/v1/services", json={"slug": "api", "name": "API"}, headers=headers)
+        created = client.post(
+            "/api/v1/integrations", json={"service": "api", "kind": "alertmanager"}, headers=headers
+        ).json()
+        assert created["auto_resolve_minutes"] == 24 * 60
+        body = fixture("am_grouped_02_firing_group_of_3.json")
+        body["alerts"][0]["annotations"]["description"] = "x" * 4096
+        response = client.post(f"/ingest/{created['key']}", json=body)
+        assert response.status_code == 413
+        assert "2048" in response.json()["error"]["message"]
+        assert groups(db) == []
