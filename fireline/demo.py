@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fireline.alerts.demo import seed_alerts
 from fireline.catalog import service as catalog
 from fireline.core.audit import Actor
 from fireline.incidents.demo import seed_incidents
@@ -64,6 +65,8 @@ def seed(session: Session, *, now: datetime, password: str, plan: Plan | None = 
         users = {u.email: u for u in session.scalars(select(User))}
         seed_incidents(session, plan or default_plan(), now, users)
     assert admin is not None
+    # Once only, like the rest; also fills in a demo database made before alerts existed.
+    seed_alerts(session, now)
     for old in session.scalars(
         select(ApiToken).where(
             ApiToken.user_id == admin.id,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from fireline.alerts import changes as change_events
 from fireline.alerts import queries, service
+from fireline.alerts.manual import send_as_person
 from fireline.alerts.models import (
     Alert,
     AlertGroup,
@@ -454,9 +455,11 @@ async def send_alert(
     request: Request,
     body: AlertSend,
     principal: Principal = Depends(require_responder),
+    session: Session = Depends(get_session),
 ) -> dict[str, Any]:
-    from fireline.alerts.manual import send_as_person
-
+    # The caller's session was only needed to check the token; on SQLite an
+    # open transaction would hold the write lock the alert's own write needs.
+    session.close()
     return await send_as_person(request.app, principal, body.model_dump())
 
 
