@@ -126,9 +126,23 @@ def _sqlite(
 def _postgres(
     session: Session, principal: Principal, words: list[str], limit: int
 ) -> list[tuple[int, str, str]]:
-    # Every word must match and the last may be a prefix, as in the FTS5 query.
+    """Every word must match and the last may be a prefix, as in the FTS5 query.
+
+    The last word is first taken whole: a prefix query expands to every
+    lexeme that starts with it, which for a short prefix in a large history
+    means merging many posting lists. Only when the whole word finds too
+    little is it read as a prefix of a word still being typed."""
     terms = [t for t in (re.sub(r"[^\w]", "", w) for w in words) if t]
-    query = func.to_tsquery("simple", " & ".join([*terms[:-1], f"{terms[-1]}:*"]))
+    whole = _postgres_query(session, principal, " & ".join(terms), limit)
+    if len(whole) >= limit:
+        return whole
+    return _postgres_query(session, principal, " & ".join([*terms[:-1], f"{terms[-1]}:*"]), limit)
+
+
+def _postgres_query(
+    session: Session, principal: Principal, tsquery: str, limit: int
+) -> list[tuple[int, str, str]]:
+    query = func.to_tsquery("simple", tsquery)
     options = f"StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=8"
     incident_vector: ColumnElement[Any] = literal_column("incidents.search_vector")
     note_vector: ColumnElement[Any] = literal_column("timeline_events.search_vector")
