@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from fireline import __version__
 from fireline.alerts.api import router as alerts_router
 from fireline.alerts.ingest import Ingest, IngestCollector, IngestRouter
+from fireline.alerts.views import router as alert_pages_router
 from fireline.catalog.api import router as services_router
 from fireline.core import migrate
 from fireline.core.api_docs import router as api_docs_router
@@ -99,6 +100,7 @@ def create_app(
         incident_work_router,
         jobs_router,
         audit_router,
+        alert_pages_router,
         web_router,
     ):
         app.include_router(router)

@@ -30,11 +30,6 @@ router.include_router(incident_views.router)
 
 # Areas whose pages arrive with later features; each says what it will hold.
 AREAS = {
-    "/alerts": (
-        "Alerts",
-        "Alerts from Prometheus Alertmanager, Grafana, PagerDuty-compatible clients, webhooks and heartbeats, deduplicated and grouped by service.",
-        "No alerts received yet. Each service gets its own integration keys here.",
-    ),
     "/oncall": (
         "On-call",
         "Schedules, rotations, overrides and escalation policies: who is paged, and when.",

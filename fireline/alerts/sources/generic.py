@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import jmespath
+import orjson
 from jmespath.exceptions import JMESPathError
 from jmespath.parser import ParsedResult
 
@@ -37,6 +38,8 @@ EXPRESSIONS = (
     "group",
 )
 LISTS = ("resolved_values", "acknowledged_values")
+# Used for any expression a mapping leaves out: the names most senders use.
+# ``alerts`` has none: without it the body is one alert, or a list of them.
 DEFAULTS = {
     "summary": "title || summary || message || name",
     "dedup_key": "id || dedup_key || fingerprint",
@@ -47,181 +50,237 @@ DEFAULTS = {
     "links": "links",
     "group": "group",
 }
+LIST_DEFAULTS = {
+    "resolved_values": ("resolved", "ok", "closed", "recovered"),
+    "acknowledged_values": ("acknowledged", "ack"),
+}
+DEFAULT_SUMMARY = "webhook alert"
 CHANGE_KINDS = ("deploy", "config", "flag", "other")
 
 
 @dataclass(frozen=True)
 class Mapping:
-    expressions: dict[str, ParsedResult]
-    resolved_values: frozenset[str]
-    acknowledged_values: frozenset[str]
+    """A compiled mapping: one JMESPath expression per field of the alert, and
+    the status words that mean resolved or acknowledged (lower case)."""
+
+    alerts: ParsedResult | None = None
+    dedup_key: ParsedResult | None = None
+    summary: ParsedResult | None = None
+    severity: ParsedResult | None = None
+    status: ParsedResult | None = None
+    source: ParsedResult | None = None
+    labels: ParsedResult | None = None
+    links: ParsedResult | None = None
+    group: ParsedResult | None = None
+    resolved_values: frozenset[str] = frozenset(LIST_DEFAULTS["resolved_values"])
+    acknowledged_values: frozenset[str] = frozenset(LIST_DEFAULTS["acknowledged_values"])
+
+    def search(self, name: str, data: Any) -> Any:
+        """What the expression for ``name`` selects from ``data`` (None when unset)."""
+        expression: ParsedResult | None = getattr(self, name)
+        if expression is None:
+            return None
+        try:
+            return expression.search(data)
+        except JMESPathError as exc:  # e.g. a function given the wrong type
+            raise SourceError(
+                f"the expression failed on this payload: {exc}", f"mapping.{name}"
+            ) from None
 
 
-def compile_mapping(data: dict[str, Any]) -> Mapping:
+# --- compiling ---------------------------------------------------------------
+
+
+def compile_mapping(data: object) -> Mapping:
+    """Check and compile a mapping as stored; every error names ``mapping.<key>``."""
     if not isinstance(data, dict):
         raise SourceError("expected an object of JMESPath expressions", "mapping")
-    unknown = sorted(set(data) - set(EXPRESSIONS) - set(LISTS))
+    unknown = sorted(str(key) for key in set(data) - set(EXPRESSIONS) - set(LISTS))
     if unknown:
         raise SourceError(
             f"unknown key; expected some of {', '.join(EXPRESSIONS + LISTS)}",
             f"mapping.{unknown[0]}",
         )
-    compiled: dict[str, ParsedResult] = {}
-    for name in EXPRESSIONS:
-        text = data.get(name) or DEFAULTS.get(name)
+    expressions = {name: _compile(name, data.get(name)) for name in EXPRESSIONS}
+    return Mapping(
+        resolved_values=_word_list("resolved_values", data.get("resolved_values")),
+        acknowledged_values=_word_list("acknowledged_values", data.get("acknowledged_values")),
+        **expressions,
+    )
+
+
+def _compile(name: str, text: object) -> ParsedResult | None:
+    if text is None or text == "":
+        text = DEFAULTS.get(name)
         if text is None:
-            continue
-        if not isinstance(text, str):
-            raise SourceError("expected a JMESPath expression (a string)", f"mapping.{name}")
-        try:
-            compiled[name] = jmespath.compile(text)
-        except JMESPathError as exc:
-            raise SourceError(
-                f"not a valid JMESPath expression: {exc}", f"mapping.{name}"
-            ) from None
-    lists = {}
-    for name, default in (
-        ("resolved_values", ["resolved", "ok", "closed", "recovered"]),
-        ("acknowledged_values", ["acknowledged", "ack"]),
-    ):
-        values = data.get(name, default)
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise SourceError("expected a list of strings", f"mapping.{name}")
-        lists[name] = frozenset(v.lower() for v in values)
-    return Mapping(compiled, lists["resolved_values"], lists["acknowledged_values"])
-
-
-def _search(mapping: Mapping, name: str, item: Any) -> Any:
-    expression = mapping.expressions.get(name)
-    if expression is None:
-        return None
+            return None
+    if not isinstance(text, str):
+        raise SourceError("expected a JMESPath expression (a string)", f"mapping.{name}")
     try:
-        return expression.search(item)
+        return jmespath.compile(text)
     except JMESPathError as exc:
-        raise SourceError(
-            f"the expression failed on this payload: {exc}", f"mapping.{name}"
-        ) from None
+        raise SourceError(f"not a valid JMESPath expression: {exc}", f"mapping.{name}") from None
 
 
-def parse(body: Any, mapping: Mapping, now: datetime) -> list[AlertIn]:
-    items = _search(mapping, "alerts", body) if "alerts" in mapping.expressions else body
+def _word_list(name: str, words: object) -> frozenset[str]:
+    if words is None:
+        return frozenset(LIST_DEFAULTS[name])
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+        raise SourceError("expected a list of strings", f"mapping.{name}")
+    # Statuses are compared without case or surrounding space.
+    return frozenset(w.strip().lower() for w in words)
+
+
+# --- parsing -----------------------------------------------------------------
+
+
+def parse(body: object, mapping: Mapping, now: datetime) -> list[AlertIn]:
+    items = mapping.search("alerts", body) if mapping.alerts is not None else body
     if items is None:
         raise SourceError("the alerts expression selected nothing", "mapping.alerts")
     if not isinstance(items, list):
         items = [items]
-    alerts = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise SourceError("expected each alert to be a JSON object", f"alerts[{i}]")
-        alerts.append(_alert(item, mapping))
-    return alerts
+    return [_alert(item, mapping, f"alerts[{i}]") for i, item in enumerate(items)]
 
 
-def _alert(item: dict[str, Any], mapping: Mapping) -> AlertIn:
-    labels = _labels(_search(mapping, "labels", item))
-    summary = summary_of(_search(mapping, "summary", item), default="webhook alert")
-    dedup = _search(mapping, "dedup_key", item)
-    dedup_key = (
-        str(dedup)[:MAX_DEDUP_KEY]
-        if dedup not in (None, "")
-        else stable_key(summary, sorted(labels.items()))
-    )
-    status = str(_search(mapping, "status", item) or "").strip().lower()
-    action = Action.trigger
-    if status in mapping.resolved_values:
-        action = Action.resolve
-    elif status in mapping.acknowledged_values:
-        action = Action.acknowledge
-    group = _search(mapping, "group", item)
-    source = _search(mapping, "source", item)
+def _alert(item: object, mapping: Mapping, where: str) -> AlertIn:
+    if not isinstance(item, dict):
+        raise SourceError("expected each alert to be a JSON object", where)
+    labels = _labels(mapping.search("labels", item))
+    summary = summary_of(_scalar(mapping.search("summary", item)), default=DEFAULT_SUMMARY)
+    group = _scalar(mapping.search("group", item))
     return AlertIn(
-        dedup_key=dedup_key,
-        action=action,
-        severity=severity_from_word(_search(mapping, "severity", item)),
+        dedup_key=_dedup_key(mapping.search("dedup_key", item), summary, labels),
+        action=_action(mapping.search("status", item), mapping),
+        severity=severity_from_word(_scalar(mapping.search("severity", item))),
         summary=summary,
-        source=str(source)[:MAX_SUMMARY] if source is not None else "",
+        source=(_scalar(mapping.search("source", item)) or "")[:MAX_SUMMARY],
         labels=labels,
-        links=_links(_search(mapping, "links", item)),
-        group_hint=str(group) if group not in (None, "") else None,
+        links=_links(mapping.search("links", item)),
+        group_hint=group or None,
         raw=item,
     )
 
 
-def _labels(value: Any) -> dict[str, str]:
+def _dedup_key(value: object, summary: str, labels: dict[str, str]) -> str:
+    given = _scalar(value)
+    if given:
+        return given[:MAX_DEDUP_KEY]
+    # No id in the payload: the same summary and labels are the same alert.
+    return stable_key(summary, sorted(labels.items()))
+
+
+def _action(status: object, mapping: Mapping) -> Action:
+    word = (_scalar(status) or "").strip().lower()
+    if word in mapping.resolved_values:
+        return Action.resolve
+    if word in mapping.acknowledged_values:
+        return Action.acknowledge
+    return Action.trigger
+
+
+def _scalar(value: object) -> str | None:
+    """A string, number or bool as text; None for anything else."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
+
+
+def _text(value: object) -> str:
+    """Any JSON value as text: scalars as written, objects and lists as JSON."""
+    scalar = _scalar(value)
+    if scalar is not None:
+        return scalar
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def _labels(value: object) -> dict[str, str]:
     if isinstance(value, dict):
         return {str(k): _text(v)[:MAX_LABEL_VALUE] for k, v in value.items() if v is not None}
     if isinstance(value, list):  # tags as ["env:prod", "team:db"]
-        pairs = (str(tag).partition(":") for tag in value)
+        pairs = (_text(tag).partition(":") for tag in value if tag is not None)
         return {k: v[:MAX_LABEL_VALUE] for k, _, v in pairs if k}
     return {}
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _links(value: Any) -> list[Link]:
+def _links(value: object) -> list[Link]:
+    """A URL, a list of URLs, or a list of ``{href, text}``; anything else is skipped."""
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
         return []
     found = []
     for link in value:
-        if isinstance(link, str):
+        if isinstance(link, str) and link:
             found.append(Link(link))
-        elif isinstance(link, dict) and isinstance(link.get("href"), str):
-            found.append(Link(link["href"], str(link.get("text") or "")))
+        elif isinstance(link, dict) and isinstance(link.get("href"), str) and link["href"]:
+            found.append(Link(link["href"], _scalar(link.get("text")) or ""))
     return found
 
 
-def try_mapping(body: Any, mapping_data: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """What a mapping makes of a sample payload, for the "try it" box."""
+# --- the "try it" box ----------------------------------------------------------
+
+
+def try_mapping(body: object, mapping_data: object, now: datetime) -> dict[str, Any]:
+    """What a mapping makes of a sample payload, as JSON: ``{"ok": true,
+    "alerts": [...]}`` or ``{"ok": false, "error": ..., "field": ...}``."""
     try:
         alerts = parse(body, compile_mapping(mapping_data), now)
     except SourceError as exc:
         return {"ok": False, "error": exc.message, "field": exc.field}
+    return {"ok": True, "alerts": [_preview(alert) for alert in alerts]}
+
+
+def _preview(alert: AlertIn) -> dict[str, Any]:
     return {
-        "ok": True,
-        "alerts": [
-            {
-                "dedup_key": a.dedup_key,
-                "action": a.action.value,
-                "severity": a.severity.value,
-                "summary": a.summary,
-                "source": a.source,
-                "labels": a.labels,
-                "links": [{"href": link.href, "text": link.text} for link in a.links],
-                "group": a.group_hint,
-            }
-            for a in alerts
-        ],
+        "dedup_key": alert.dedup_key,
+        "action": alert.action.value,
+        "severity": alert.severity.value,
+        "summary": alert.summary,
+        "source": alert.source,
+        "labels": alert.labels,
+        "links": [{"href": link.href, "text": link.text} for link in alert.links],
+        "group": alert.group_hint,
     }
 
 
-def parse_change(body: Any, now: datetime) -> ChangeIn:
+# --- change events -----------------------------------------------------------
+
+
+def parse_change(body: object, now: datetime) -> ChangeIn:
     """A plain change webhook: {summary, timestamp?, source?, kind?, links?, details?}."""
     if not isinstance(body, dict):
         raise SourceError("expected a JSON object")
-    summary = body.get("summary")
-    if not isinstance(summary, str) or not summary.strip():
-        raise SourceError("a summary is required", "summary")
-    if len(summary) > MAX_SUMMARY:
-        raise SourceError(f"at most {MAX_SUMMARY} characters", "summary")
-    kind = body.get("kind", "deploy")
-    if kind not in CHANGE_KINDS:
-        raise SourceError(f"expected one of {', '.join(CHANGE_KINDS)}", "kind")
+    source = body.get("source", "")
+    if not isinstance(source, str):
+        raise SourceError("expected a string", "source")
     details = body.get("details", {})
     if not isinstance(details, dict):
         raise SourceError("expected an object", "details")
-    source = body.get("source", "")
     return ChangeIn(
-        summary=summary.strip(),
+        summary=_change_summary(body.get("summary")),
         timestamp=parse_time(body.get("timestamp"), "timestamp") or now,
-        source=source if isinstance(source, str) else "",
-        kind=kind,
+        source=source,
+        kind=_change_kind(body.get("kind")),
         links=_links(body.get("links")),
         details=details,
         raw=body,
     )
+
+
+def _change_summary(summary: object) -> str:
+    if not isinstance(summary, str) or not summary.strip():
+        raise SourceError("a summary is required", "summary")
+    if len(summary) > MAX_SUMMARY:
+        raise SourceError(f"at most {MAX_SUMMARY} characters", "summary")
+    return summary.strip()
+
+
+def _change_kind(kind: object) -> str:
+    if kind is None or kind == "":
+        return "deploy"
+    if kind not in CHANGE_KINDS:
+        raise SourceError(f"expected one of {', '.join(CHANGE_KINDS)}", "kind")
+    return str(kind)
