@@ -17,6 +17,7 @@ from fireline.alerts.keys import hash_key, new_key
 from fireline.alerts.matchers import MatcherError, parse_matchers
 from fireline.alerts.models import (
     GROUP_REF_PREFIX,
+    OPEN_ALERT,
     Alert,
     AlertGroup,
     AlertGroupEvent,
@@ -284,7 +285,7 @@ def resolve(
     session.refresh(group)
     if not group.is_open:
         return
-    for alert in session.scalars(select(Alert).where(Alert.group_id == group.id, Alert.is_open)):
+    for alert in session.scalars(select(Alert).where(Alert.group_id == group.id, OPEN_ALERT)):
         alert.is_open = False
         alert.status = "resolved"
         alert.ends_at = alert.ends_at or now
@@ -362,6 +363,7 @@ def create_rule(session: Session, *, actor: Actor, now: datetime, spec: RuleSpec
     row = RoutingRule(position=position, created_at=now, updated_at=now, **values)
     session.add(row)
     session.flush()
+    pipeline.forget_context()
     audit.record(
         session,
         actor=actor,
@@ -409,6 +411,7 @@ def delete_rule(session: Session, *, actor: Actor, now: datetime, rule_id: int) 
     if row is None:
         raise NotFound(f"no routing rule {rule_id}")
     session.delete(row)
+    pipeline.forget_context()
     audit.record(
         session,
         actor=actor,
@@ -461,6 +464,7 @@ def add_silence(
     )
     session.add(row)
     session.flush()
+    pipeline.forget_context()
     audit.record(
         session,
         actor=principal.actor,
@@ -481,6 +485,7 @@ def expire_silence(
         raise NotFound(f"no silence {silence_id}")
     if row.expired_at is None and row.ends_at > now:
         row.expired_at = now
+        pipeline.forget_context()
         audit.record(
             session,
             actor=principal.actor,
@@ -533,6 +538,7 @@ def add_maintenance(
     )
     session.add(row)
     session.flush()
+    pipeline.forget_context()
     audit.record(
         session,
         actor=principal.actor,
@@ -552,6 +558,7 @@ def delete_maintenance(
     if row is None:
         raise NotFound(f"no maintenance window {window_id}")
     session.delete(row)
+    pipeline.forget_context()
     audit.record(
         session,
         actor=principal.actor,
