@@ -1,0 +1,1 @@
+"""The alert ingestion benchmark: ``python -m bench.ingest`` (see run.py)."""
