@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, ForeignKey, Index, String, Text, literal_column, text
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fireline.catalog.models import Service
@@ -265,7 +265,8 @@ class ChangeEvent(Base):
 
 # The open-only unique indexes are partial ("WHERE is_open"). SQLite uses a
 # partial index only when the query repeats its condition word for word, and
-# SQLAlchemy writes a boolean column as "is_open = 1"; these say it as the
-# index does, so that finding an open alert by key stays an index lookup.
-OPEN_ALERT: ColumnElement[bool] = literal_column("alerts.is_open", Boolean)
-OPEN_GROUP: ColumnElement[bool] = literal_column("alert_groups.is_open", Boolean)
+# SQLAlchemy writes a Boolean-typed column as "is_open = 1" there; these are
+# untyped so that they are written as the index says it, and finding an open
+# alert by key stays an index lookup (tests/alerts/test_query_plans.py).
+OPEN_ALERT: ColumnElement[bool] = literal_column("alerts.is_open")
+OPEN_GROUP: ColumnElement[bool] = literal_column("alert_groups.is_open")

@@ -10,6 +10,7 @@ on this path.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import Select, Table, Update, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from fireline.alerts.matchers import Matcher
@@ -54,6 +55,8 @@ CHUNK = 500
 # (SQLite's BEGIN IMMEDIATE already admits one writer at a time.)
 ALERTS_LOCK = 0x66_6C_61_6C  # "flal"
 ALERTS_TABLE = cast(Table, Alert.__table__)
+GROUPS_TABLE = cast(Table, AlertGroup.__table__)
+EVENTS_TABLE = cast(Table, AlertGroupEvent.__table__)
 # Rules, silences and windows change rarely but are read by every batch; a
 # process keeps them this long. Changes made through this process apply at
 # once (see forget_context); other processes see them within this time.
@@ -183,7 +186,7 @@ def apply(session: Session, submissions: Sequence[Submission], now: datetime) ->
 
 
 def _integrations(session: Session, ids: Iterable[int]) -> dict[int, _IntegrationState]:
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             Integration.id,
             Integration.service_id,
@@ -219,11 +222,28 @@ _ALERT_COLUMNS = (
 _GROUP_COLUMNS = tuple(AlertGroup.__table__.columns)
 
 
+def open_alerts_query(
+    integration_id: int, dedup_keys: Sequence[str]
+) -> Select[int, int, int, str, str, int]:
+    """The open alerts of an integration under these keys (an index lookup)."""
+    return select(*_ALERT_COLUMNS).where(
+        OPEN_ALERT, Alert.integration_id == integration_id, Alert.dedup_key.in_(dedup_keys)
+    )
+
+
+def open_groups_filter(service_id: int, group_keys: Sequence[str]) -> tuple[Any, ...]:
+    """The open groups of a service under these grouping keys (an index lookup)."""
+    return (OPEN_GROUP, AlertGroup.service_id == service_id, AlertGroup.group_key.in_(group_keys))
+
+
 class _Batch:
     """The in-memory state of one batch: what exists, what changes."""
 
     def __init__(self, session: Session, context: Context, now: datetime) -> None:
         self.session = session
+        # Core on the session's connection: the ORM's per-statement work was
+        # most of a small batch's cost, and nothing here needs ORM objects.
+        self.connection = session.connection()
         self.context = context
         self.now = now
         self.open_alerts: dict[tuple[int, str], dict[str, Any]] = {}
@@ -260,13 +280,7 @@ class _Batch:
         group_ids: set[int] = set()
         for integration_id, keys in by_integration.items():
             for chunk in _chunks(sorted(keys)):
-                rows = self.session.execute(
-                    select(*_ALERT_COLUMNS).where(
-                        OPEN_ALERT,
-                        Alert.integration_id == integration_id,
-                        Alert.dedup_key.in_(chunk),
-                    )
-                ).mappings()
+                rows = self.connection.execute(open_alerts_query(integration_id, chunk)).mappings()
                 for row in rows:
                     self.open_alerts[(integration_id, row["dedup_key"])] = dict(row)
                     group_ids.add(row["group_id"])
@@ -275,17 +289,13 @@ class _Batch:
             by_service.setdefault(service_id, set()).add(key)
         for service_id, keys in by_service.items():
             for chunk in _chunks(sorted(keys)):
-                self._load_groups(
-                    OPEN_GROUP,
-                    AlertGroup.service_id == service_id,
-                    AlertGroup.group_key.in_(chunk),
-                )
+                self._load_groups(*open_groups_filter(service_id, chunk))
         missing = [gid for gid in group_ids if gid not in self.groups_by_id]
         for chunk in _chunks(missing):
             self._load_groups(AlertGroup.id.in_(chunk))
 
     def _load_groups(self, *where: Any) -> None:
-        for row in self.session.execute(select(*_GROUP_COLUMNS).where(*where)).mappings():
+        for row in self.connection.execute(select(*_GROUP_COLUMNS).where(*where)).mappings():
             if row["id"] in self.groups_by_id:
                 continue
             group = _Group(dict(row))
@@ -478,7 +488,7 @@ class _Batch:
 
     def _is_flapping(self, state: _IntegrationState, service_id: int, key: str) -> bool:
         since = self.now - timedelta(minutes=state.flap_minutes)
-        opened = self.session.scalar(
+        opened = self.connection.scalar(
             select(func.count())
             .select_from(AlertGroup)
             .where(
@@ -506,18 +516,24 @@ class _Batch:
     # --- writing ------------------------------------------------------------
 
     def _write(self) -> None:
-        session = self.session
+        connection = self.connection
         new_groups = [g for g in self.groups if g.is_new]
         if new_groups:
-            ids = session.scalars(
-                insert(AlertGroup).returning(AlertGroup.id, sort_by_parameter_order=True),
+            ids = connection.scalars(
+                insert(GROUPS_TABLE).returning(GROUPS_TABLE.c.id, sort_by_parameter_order=True),
                 [g.row for g in new_groups],
             ).all()
             for group, group_id in zip(new_groups, ids, strict=True):
                 group.row["id"] = group_id
         updated = [g.row for g in self.groups if g.dirty and not g.is_new]
         if updated:
-            session.execute(update(AlertGroup), updated)
+            connection.execute(
+                _UPDATE_GROUP,
+                [
+                    {"id_": row["id"], **{name: row[name] for name in _GROUP_CHANGES}}
+                    for row in updated
+                ],
+            )
         if self.new_alerts:
             rows = []
             for row in self.new_alerts:
@@ -525,9 +541,11 @@ class _Batch:
                 row["group_id"] = group.row["id"]
                 rows.append(row)
             # Core, not the ORM's bulk insert: half the cost per alert.
-            session.execute(insert(ALERTS_TABLE), rows)
+            connection.execute(insert(ALERTS_TABLE), rows)
         if self.alert_updates:
-            session.execute(update(Alert), list(self.alert_updates.values()))
+            for changes in _by_columns(self.alert_updates.values()):
+                columns = tuple(sorted(k for k in changes[0] if k != "id_"))
+                connection.execute(_update_alerts(columns), changes)
         self._write_events_and_jobs()
 
     def _write_events_and_jobs(self) -> None:
@@ -562,7 +580,55 @@ class _Batch:
                     idempotency_key=f"{INCIDENT_JOB}:{group_id}",
                 )
         if events:
-            self.session.execute(insert(AlertGroupEvent), events)
+            self.connection.execute(insert(EVENTS_TABLE), events)
+
+
+# The group columns a batch can change; only these are written back.
+_GROUP_CHANGES = (
+    "status",
+    "is_open",
+    "severity",
+    "silenced_by",
+    "alert_count",
+    "active_count",
+    "event_count",
+    "updated_at",
+    "last_alert_at",
+    "acknowledged_at",
+    "resolved_at",
+)
+_UPDATE_GROUP = (
+    update(GROUPS_TABLE)
+    .where(GROUPS_TABLE.c.id == bindparam("id_"))
+    .values({name: bindparam(name) for name in _GROUP_CHANGES})
+)
+
+
+@functools.cache
+def _update_alerts(columns: tuple[str, ...]) -> Update:
+    return (
+        update(ALERTS_TABLE)
+        .where(ALERTS_TABLE.c.id == bindparam("id_"))
+        .values({name: bindparam(name) for name in columns})
+    )
+
+
+def _by_columns(changes: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Alert updates grouped by the columns they set (one executemany each),
+    with the key renamed as the statements bind it."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in changes:
+        row = _keyed(change)
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    return list(groups.values())
+
+
+def _keyed(row: dict[str, Any]) -> dict[str, Any]:
+    """A row for an executemany UPDATE: "id" is bound as "id_", since a bind
+    parameter may not share its name with a column the statement sets."""
+    keyed = {k: v for k, v in row.items() if k != "id"}
+    keyed["id_"] = row["id"]
+    return keyed
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
