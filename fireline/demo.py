@@ -16,6 +16,7 @@ from fireline.alerts.demo import seed_alerts
 from fireline.catalog import service as catalog
 from fireline.core.audit import Actor
 from fireline.incidents.demo import seed_incidents
+from fireline.oncall.demo import seed_oncall
 from fireline.people import service as people
 from fireline.people.models import ApiToken, Role, User
 from fireline.plan import Plan, default_plan
@@ -33,6 +34,7 @@ PEOPLE = [
     (DEMO_ADMIN_EMAIL, "Ada Admin", Role.admin, "Europe/London", ["platform"]),
     ("grace@demo.fireline.dev", "Grace Hopper", Role.manager, "America/New_York", ["platform"]),
     ("linus@demo.fireline.dev", "Linus Ops", Role.responder, "Europe/Helsinki", ["platform"]),
+    ("kenji@demo.fireline.dev", "Kenji Sato", Role.responder, "Asia/Tokyo", ["platform"]),
     ("mira@demo.fireline.dev", "Mira Payments", Role.responder, "Europe/Berlin", ["payments"]),
     ("omar@demo.fireline.dev", "Omar Checkout", Role.responder, "Asia/Dubai", ["payments"]),
     ("sam@demo.fireline.dev", "Sam Secure", Role.responder, "America/Los_Angeles", ["security"]),
@@ -65,7 +67,9 @@ def seed(session: Session, *, now: datetime, password: str, plan: Plan | None = 
         users = {u.email: u for u in session.scalars(select(User))}
         seed_incidents(session, plan or default_plan(), now, users)
     assert admin is not None
-    # Once only, like the rest; also fills in a demo database made before alerts existed.
+    # Once only, like the rest; also fills in a demo database made before these existed.
+    # On-call first: the demo alerts' pages go out through its policies.
+    seed_oncall(session, now)
     seed_alerts(session, now)
     for old in session.scalars(
         select(ApiToken).where(

@@ -15,6 +15,7 @@ from fireline.catalog.models import Service
 from fireline.core.audit import AuditEvent
 from fireline.core.db import Base
 from fireline.core.jobs.models import Job, JobState
+from fireline.core.signing import InstanceKey
 from fireline.incidents.models import (
     ActionItem,
     Incident,
@@ -24,6 +25,17 @@ from fireline.incidents.models import (
     RoleAssignment,
     Task,
     TimelineEvent,
+)
+from fireline.oncall.models import (
+    CalendarFeed,
+    ContactMethod,
+    EscalationPolicy,
+    Notification,
+    NotificationRule,
+    Page,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
 )
 from fireline.people.models import ApiToken, LoginFailure, Team, TeamMembership, User, WebSession
 
@@ -35,19 +47,29 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "CalendarFeed",
     "ChangeEvent",
+    "ContactMethod",
+    "EscalationPolicy",
     "Heartbeat",
     "Incident",
     "IncidentLink",
     "IncidentService",
+    "InstanceKey",
     "Integration",
     "Job",
     "JobState",
     "LoginFailure",
     "MaintenanceWindow",
+    "Notification",
+    "NotificationRule",
+    "Page",
     "Participant",
     "RoleAssignment",
     "RoutingRule",
+    "Schedule",
+    "ScheduleLayer",
+    "ScheduleOverride",
     "Service",
     "Silence",
     "Task",

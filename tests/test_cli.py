@@ -9,6 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from fireline import demo
 from fireline.cli import main
 from fireline.core.audit import verify
 from fireline.core.db import Database
@@ -112,7 +113,6 @@ def test_demo_seeds_once_and_refreshes_the_token(database_url: str) -> None:
     assert "already there" in second.output
     db = Database(database_url)
     with db.session() as session:
-        users = service.user_count(session)
-        assert users == 7
+        assert service.user_count(session) == len(demo.PEOPLE)
         assert verify(session).ok
     db.dispose()

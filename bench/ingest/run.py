@@ -93,6 +93,7 @@ class Run:
     connections: int
     threads: int
     duration: float
+    processes: int = 1
     results: list[Result] = field(default_factory=list)
     machine: dict[str, Any] = field(default_factory=dict)
 
@@ -232,7 +233,7 @@ def fresh_database(workdir: Path, postgres: str | None) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def fireline(workdir: Path, postgres: str | None) -> Iterator[Fireline]:
+def fireline(workdir: Path, postgres: str | None, processes: int = 1) -> Iterator[Fireline]:
     """`fireline serve --no-worker` on a fresh database with its migrations applied,
     a service, and Alertmanager and PagerDuty integrations without a rate limit."""
     with fresh_database(workdir, postgres) as url:
@@ -260,7 +261,10 @@ def fireline(workdir: Path, postgres: str | None) -> Iterator[Fireline]:
         log = Path(tempfile.mkdtemp(prefix="fireline-log-", dir=workdir)) / "fireline.log"
         process = Process(
             "fireline",
-            [sys.executable, "-m", "fireline", "serve", "--no-worker", "--port", str(port)],
+            [
+                *(sys.executable, "-m", "fireline", "serve", "--no-worker"),
+                *("--port", str(port), "--processes", str(processes)),
+            ],
             env,
             log,
         )
@@ -441,7 +445,7 @@ class Bench:
         with alertmanager(self.workdir) as (am_url, _):
             am = self.load(am_url, "alertmanager.lua", BATCH_ALERTS, "Alertmanager")
             am_stored = alertmanager_alerts(am_url)
-        with fireline(self.workdir, self.postgres) as fl:
+        with fireline(self.workdir, self.postgres, self.args.processes) as fl:
             flo = self.load(
                 fl.url,
                 "fireline_webhook.lua",
@@ -456,7 +460,7 @@ class Bench:
         with alertmanager(self.workdir) as (am_url, _):
             am = self.load(am_url, "alertmanager.lua", 1, "Alertmanager")
             am_stored = alertmanager_alerts(am_url)
-        with fireline(self.workdir, self.postgres) as fl:
+        with fireline(self.workdir, self.postgres, self.args.processes) as fl:
             flo = self.load(
                 fl.url, "fireline_pagerduty.lua", 1, "fireline", key=fl.keys["pagerduty"]
             )
@@ -628,7 +632,7 @@ class Bench:
                     if response.status_code != 202:
                         failures.append(f"{response.status_code} {response.text[:200]}")
 
-        with fireline(self.workdir, self.postgres) as fl:
+        with fireline(self.workdir, self.postgres, self.args.processes) as fl:
             started = time.monotonic()
             senders = [
                 threading.Thread(target=sender, args=(fl.url, fl.keys["alertmanager"]))
@@ -720,8 +724,9 @@ def print_table(run: Run) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     print()
     print(
-        f"fireline on {run.database}, {run.connections} connections, {run.threads} wrk threads, "
-        f"{run.duration:g} s per load"
+        f"fireline on {run.database} ({run.processes} server process"
+        f"{'es' if run.processes > 1 else ''}), {run.connections} connections, "
+        f"{run.threads} wrk threads, {run.duration:g} s per load"
     )
     for i, row in enumerate(rows):
         print(
@@ -761,6 +766,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SCENARIO",
         help="batch, single, memory or storm; may be repeated (default: all)",
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="fireline serve --processes N for batch, single and storm (default 1); "
+        "memory always measures one process",
+    )
     parser.add_argument("--json", metavar="FILE", help="write the results here")
     parser.add_argument(
         "--memory-timeout",
@@ -788,6 +801,7 @@ def main(argv: list[str] | None = None) -> int:
         args.connections,
         args.threads,
         args.duration,
+        processes=args.processes,
         machine=machine(),
     )
     started = time.monotonic()

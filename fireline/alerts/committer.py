@@ -28,6 +28,9 @@ from fireline.core.db import Database
 
 log = logging.getLogger("fireline.alerts")
 MAX_BATCH_ALERTS = 5000
+# PostgreSQL: refresh the alert tables' statistics each time this writer has
+# doubled what it wrote since it started (from this many alerts on).
+FIRST_ANALYZE_AFTER = 1000
 
 
 class CommitFailed(RuntimeError):
@@ -59,6 +62,8 @@ class GroupCommitter:
         self._start_lock = threading.Lock()
         self.batches = 0
         self.submissions = 0
+        self.written = 0
+        self._analyze_at = FIRST_ANALYZE_AFTER
 
     async def submit(self, work: Submission) -> Outcome:
         result: Outcome = await self.submit_any(work)
@@ -127,6 +132,26 @@ class GroupCommitter:
         self.submissions += len(batch)
         for pending, result in zip(batch, results, strict=True):
             _answer(pending, result=result)
+        self.written += sum(p.size() for p in batch)
+        if self.written >= self._analyze_at:
+            self._analyze_at = 2 * self.written
+            self._analyze()
+
+    def _analyze(self) -> None:
+        """Autovacuum re-reads statistics after a minute at the soonest; a
+        fresh installation flooded with alerts would meanwhile be planned as
+        if its tables were empty (every open alert of an integration read to
+        find a few by key). Doubling points keep this to a few dozen runs."""
+        engine = self.db.engine
+        if engine.dialect.name != "postgresql":
+            return
+        try:
+            with engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                    "ANALYZE alerts, alert_groups"
+                )
+        except Exception as exc:  # statistics are an optimisation, never a failure
+            log.warning("could not analyze the alert tables: %s", exc)
 
 
 def _answer(pending: _Pending, *, result: Any = None, error: BaseException | None = None) -> None:

@@ -3,18 +3,24 @@ attaching an incident for it, and the sweep that resolves quiet alerts."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fireline.alerts import pipeline
+from fireline.alerts import service as alert_service
 from fireline.alerts.models import Alert, AlertGroup, Integration, RoutingRule
 from fireline.alerts.service import group_event
 from fireline.alerts.shape import Action, AlertIn, Severity
+from fireline.core.deps import Principal
+from fireline.core.errors import NotFound
 from fireline.core.jobs.registry import JobContext, job_handler, periodic
 from fireline.incidents import service as incidents
 from fireline.incidents.models import Incident, IncidentService
+from fireline.oncall import paging
+from fireline.oncall.models import EscalationPolicy
 from fireline.plan import load_effective_plan
 
 SWEEP_JOB = "alerts.sweep"
@@ -22,32 +28,91 @@ SWEEP_BATCH = 5000
 periodic(SWEEP_JOB, timedelta(minutes=1))
 
 
+def _group_timeline(
+    session: Session, group_id: int, kind: str, text: str, now: datetime, data: dict[str, Any]
+) -> None:
+    group = session.get(AlertGroup, group_id)
+    if group is not None:
+        group_event(session, group, kind, text, now, data=data)
+
+
+def _group_state(session: Session, group_id: int) -> str:
+    group = session.get(AlertGroup, group_id)
+    if group is None or not group.is_open:
+        return "resolved"
+    return "open" if group.status == "triggered" else "acknowledged"
+
+
+def _group_act(
+    session: Session, group_id: int, action: str, principal: Principal, now: datetime
+) -> None:
+    group = session.get(AlertGroup, group_id)
+    if group is None:
+        raise NotFound(f"alert group {group_id} is gone", field="page")
+    if action == "acknowledge":
+        alert_service.acknowledge(session, principal, now, group)
+    elif action == "resolve":
+        alert_service.resolve(session, principal, now, group)
+    else:
+        alert_service.escalate(session, principal, now, group)
+
+
+def _group_reopen(session: Session, group_id: int, why: str, now: datetime) -> None:
+    group = session.get(AlertGroup, group_id)
+    if group is not None:
+        alert_service.reopen(session, now, group, why)
+
+
+paging.register_subject(
+    "alert_group",
+    paging.Subject(write=_group_timeline, state=_group_state, act=_group_act, reopen=_group_reopen),
+)
+
+
 @job_handler(pipeline.PAGE_JOB)
 def page(ctx: JobContext) -> None:
-    """Hand the group to the on-call engine; until a service has an escalation
-    policy, say so on the group's timeline instead of failing silently."""
-    group = ctx.session.get(AlertGroup, ctx.payload["group_id"])
+    """Start paging through the group's escalation policy: the routing rule's
+    when it names one, else the service's. Without either, say so on the
+    group's timeline instead of failing silently."""
+    session = ctx.session
+    group = session.get(AlertGroup, ctx.payload["group_id"])
     if group is None or group.status not in ("triggered",):
         return  # acknowledged, resolved or silenced before the page went out
-    policy = group.escalation_policy
+    running = paging.active_page(session, "alert_group", group.id)
+    if running is not None:
+        paging.escalate(session, running, ctx.now)
+        return
+    policy = _policy_for(session, group)
     if policy is None:
+        wanted = f" ({group.escalation_policy} does not exist)" if group.escalation_policy else ""
         group_event(
-            ctx.session,
+            session,
             group,
             "page_skipped",
-            f"no escalation policy for {group.service.name}: the group waits in the alert list",
+            f"no escalation policy for {group.service.name}{wanted}: the group waits in the alert list",
             ctx.now,
             data={"urgency": group.urgency},
         )
         return
-    group_event(
-        ctx.session,
-        group,
-        "page_requested",
-        f"paging through escalation policy {policy} ({group.urgency} urgency)",
-        ctx.now,
-        data={"policy": policy, "urgency": group.urgency},
+    paging.start(
+        session,
+        subject_type="alert_group",
+        subject_id=group.id,
+        title=f"{group.ref} {group.title}",
+        urgency=group.urgency,
+        policy=policy,
+        now=ctx.now,
     )
+
+
+def _policy_for(session: Session, group: AlertGroup) -> EscalationPolicy | None:
+    if group.escalation_policy:
+        return session.scalar(
+            select(EscalationPolicy).where(EscalationPolicy.slug == group.escalation_policy)
+        )
+    if group.service.escalation_policy_id is not None:
+        return session.get(EscalationPolicy, group.service.escalation_policy_id)
+    return None
 
 
 @job_handler(pipeline.INCIDENT_JOB)
@@ -81,6 +146,7 @@ def declare_or_attach(ctx: JobContext) -> None:
                 severity=rule.incident_severity,
                 summary=f"Declared by routing rule '{rule.name}' for alert group {group.ref}.",
                 services=[group.service.slug],
+                page_on_call=False,  # the group's own page is already waking them
             ),
             idempotency_key=f"alert-group-{group.id}",
         )

@@ -58,7 +58,7 @@ class KeyDirectory:
         return hit[1]
 
     def load(self, key_hash: str) -> KnownIntegration | None:
-        with self.db.session() as session:
+        with self.db.reading() as session:
             row = session.scalar(
                 select(Integration).where(
                     Integration.key_hash == key_hash, Integration.revoked_at.is_(None)

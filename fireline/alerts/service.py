@@ -36,6 +36,7 @@ from fireline.core.audit import Actor
 from fireline.core.deps import Principal
 from fireline.core.errors import Conflict, InvalidInput, NotFound
 from fireline.core.ids import as_row_id
+from fireline.oncall import paging
 
 KINDS = ("alertmanager", "grafana", "pagerduty", "generic", "heartbeat", "change")
 URGENCIES = ("high", "low")
@@ -274,7 +275,19 @@ def acknowledge(session: Session, principal: Principal, now: datetime, group: Al
     group.acknowledged_by_id = principal.user_id
     group.updated_at = now
     group_event(session, group, "acknowledged", f"acknowledged by {principal.name}", now, principal)
+    paging.acknowledged(session, "alert_group", group.id, principal.user_id, now)
     _audit_group(session, principal, group, "acknowledged", now)
+
+
+def reopen(session: Session, now: datetime, group: AlertGroup, why: str) -> None:
+    """Undo an acknowledgement: the page was handed on, or nobody resolved in time."""
+    if group.status != "acknowledged":
+        return
+    group.status = "triggered"
+    group.acknowledged_at = None
+    group.acknowledged_by_id = None
+    group.updated_at = now
+    group_event(session, group, "reopened", why, now)
 
 
 def resolve(
@@ -296,6 +309,7 @@ def resolve(
     group.updated_at = now
     text = f"resolved by {principal.name}" + (f": {note}" if note else "")
     group_event(session, group, "resolved", text, now, principal)
+    paging.resolved(session, "alert_group", group.id, now)
     _audit_group(session, principal, group, "resolved", now)
 
 

@@ -23,6 +23,10 @@ class Service(Base):
     )
     tier: Mapped[int] = mapped_column(default=2)
     runbook_url: Mapped[str] = mapped_column(String(2000), default="")
+    # Who is paged for the service's alert groups and incidents.
+    escalation_policy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("escalation_policies.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime]
 
     owner_team: Mapped[Team | None] = relationship()

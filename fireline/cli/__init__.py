@@ -12,7 +12,18 @@ from __future__ import annotations
 import click
 
 from fireline import __version__
-from fireline.cli import alerts, archive, audit, demo, incidents, jobs, people, plan, server
+from fireline.cli import (
+    alerts,
+    archive,
+    audit,
+    demo,
+    incidents,
+    jobs,
+    oncall,
+    people,
+    plan,
+    server,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,5 +32,5 @@ def main() -> None:
     """fireline: incident response from the first alert to the last lesson learned."""
 
 
-for module in (server, people, demo, incidents, alerts, jobs, plan, audit, archive):
+for module in (server, people, demo, incidents, alerts, oncall, jobs, plan, audit, archive):
     module.register(main)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
+from typing import Any
 
 import click
 
-from fireline.core.config import get_settings
+from fireline.core.config import Settings, get_settings
 
 
 def setup_logging(level: str) -> None:
@@ -22,28 +24,75 @@ def setup_logging(level: str) -> None:
 @click.option("--port", type=int, default=None, help="Port to listen on [FIRELINE_PORT, 8000]")
 @click.option("--no-worker", is_flag=True, help="Serve only; run `fireline worker` elsewhere")
 @click.option("--no-migrate", is_flag=True, help="Do not apply database migrations at start")
-def serve(host: str | None, port: int | None, no_worker: bool, no_migrate: bool) -> None:
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes sharing the port (alert ingestion scales with them)",
+)
+def serve(
+    host: str | None, port: int | None, no_worker: bool, no_migrate: bool, processes: int
+) -> None:
     """Run the API, the web pages and (unless --no-worker) the jobs worker."""
     import uvicorn
 
-    from fireline.plan import PlanError
+    from fireline.plan import PlanError, load_effective_plan
     from fireline.web.app import create_app
 
     settings = get_settings()
     if no_migrate:
         settings = settings.model_copy(update={"migrate_on_start": False})
     setup_logging(settings.log_level)
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": settings.log_level.lower(),
+        "proxy_headers": True,
+    }
+    if processes > 1:
+        try:
+            load_effective_plan(settings.plan)  # a clear error here, not in every child
+        except PlanError as exc:
+            raise click.ClickException(f"the plan file has problems:\n{exc}") from None
+        _migrate_once(settings)
+        # Each child builds its own app (and jobs worker) from the environment.
+        os.environ["FIRELINE_MIGRATE_ON_START"] = "false"
+        os.environ[RUN_WORKER_ENV] = "false" if no_worker else "true"
+        uvicorn.run(
+            "fireline.cli.server:app_from_environment", factory=True, workers=processes, **options
+        )
+        return
     try:
         app = create_app(settings, run_worker=not no_worker)
     except PlanError as exc:
         raise click.ClickException(f"the plan file has problems:\n{exc}") from None
-    uvicorn.run(
-        app,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
-    )
+    uvicorn.run(app, **options)
+
+
+RUN_WORKER_ENV = "FIRELINE_SERVE_RUNS_WORKER"
+
+
+def app_from_environment() -> Any:
+    """The app of one `serve --processes N` child."""
+    from fireline.web.app import create_app
+
+    settings = get_settings()
+    setup_logging(settings.log_level)
+    return create_app(settings, run_worker=os.environ.get(RUN_WORKER_ENV) == "true")
+
+
+def _migrate_once(settings: Settings) -> None:
+    if not settings.migrate_on_start:
+        return
+    from fireline.core.db import Database
+    from fireline.core.migrate import upgrade
+
+    database = Database(settings.database_url)
+    try:
+        upgrade(database.engine)
+    finally:
+        database.dispose()
 
 
 @click.command()

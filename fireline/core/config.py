@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     smtp_user: str = ""
     smtp_password: SecretStr = SecretStr("")
     smtp_starttls: bool = False
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="Signs one-click links in pages; empty: a random key kept in the database",
+    )
+    outbound_allow_private: bool = Field(
+        default=False,
+        description="Let webhooks and chat messages go to private and loopback addresses",
+    )
     log_level: str = "INFO"
     demo_password: SecretStr = SecretStr("fireline-demo")
 

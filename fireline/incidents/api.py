@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from fireline.core.deps import Principal, get_now, get_session, require_responder, require_viewer
+from fireline.incidents import paging as incident_paging
 from fireline.incidents import queries, search, service
 from fireline.incidents.models import Incident, TimelineEvent
+from fireline.oncall.api import PageOut
 from fireline.plan.schema import Plan
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -404,3 +406,32 @@ def unfollow(
     service.follow(session, principal, now, incident, on=False)
     session.commit()
     return IncidentOut.of(incident, plan)
+
+
+class PageIn(Strict):
+    escalation_policy: str | None = Field(
+        default=None, max_length=64, description="default: the affected services' policy"
+    )
+    urgency: str | None = Field(default=None, description="high or low; default by severity")
+
+
+@router.post("/{ref}/page", response_model=PageOut, status_code=201)
+def page(
+    ref: str,
+    body: PageIn,
+    principal: Principal = Depends(require_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> PageOut:
+    """Page people for the incident through an escalation policy."""
+    incident = queries.get_visible(session, principal, ref)
+    started = incident_paging.page_by_request(
+        session,
+        incident,
+        principal=principal,
+        now=now,
+        policy_ref=body.escalation_policy,
+        urgency=body.urgency,
+    )
+    session.commit()
+    return PageOut.of(started)

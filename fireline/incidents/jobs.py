@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from fireline.core.jobs.registry import JobContext, job_handler
+from fireline.incidents import paging as _paging  # noqa: F401  (registers incident pages)
 from fireline.incidents import service
 from fireline.incidents.models import Incident
 from fireline.incidents.sla import ClockKind, ClockStatus

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fireline.catalog.models import Service
 from fireline.core import audit
 from fireline.core.deps import Principal
 from fireline.core.errors import InvalidInput, NotFound
@@ -23,6 +24,8 @@ from fireline.incidents.models import (
 )
 from fireline.incidents.queries import resolve_services, resolve_severity, resolve_type
 from fireline.incidents.sla_timers import schedule_sla_checks
+from fireline.oncall import paging as oncall_paging
+from fireline.oncall.models import EscalationPolicy
 from fireline.people.service import find_user
 from fireline.plan.schema import Plan
 
@@ -97,6 +100,9 @@ class Declaration:
     started_at: datetime | None = None
     restricted: bool = False
     classification: dict[str, str] = field(default_factory=dict)
+    # Page an on-call commander chosen for the incident. Off when something
+    # already pages them for the same trouble (an alert group's page).
+    page_on_call: bool = True
 
 
 def declare(
@@ -140,10 +146,13 @@ def declare(
         raise InvalidInput("an incident cannot start in the future", field="started_at")
     services = resolve_services(session, declaration.services)
     commander = find_user(session, declaration.commander) if declaration.commander else None
+    on_call_policy = None
     if commander is not None:
         commander_id: int | None = commander.id
     else:
-        commander_id = principal.user_id if principal else None
+        commander_id, on_call_policy = _on_call_commander(session, services, now)
+        if commander_id is None or (principal and commander_id == principal.user_id):
+            commander_id, on_call_policy = (principal.user_id if principal else None), None
     lifecycle = plan.lifecycle_of(type_key)
     incident = Incident(
         title=title,
@@ -159,8 +168,9 @@ def declare(
         classification=dict(declaration.classification),
         started_at=started_at,
         declared_at=now,
-        # A commander assigned at once answers the response clock.
-        acknowledged_at=now if commander_id is not None else None,
+        # A commander a person chose answers the response clock; one taken
+        # from on-call answers it when they acknowledge their page.
+        acknowledged_at=now if commander_id is not None and on_call_policy is None else None,
         updated_at=now,
         services=services,
     )
@@ -190,7 +200,28 @@ def declare(
         session, incident, kind="declared", principal=principal, now=now, data=data, pinned=True
     )
     schedule_sla_checks(session, plan, incident, now)
+    if on_call_policy is not None and declaration.page_on_call:
+        from fireline.incidents import paging  # it writes through record_event, above
+
+        paging.start(session, incident, now=now, policy=on_call_policy)
     return incident, True
+
+
+def _on_call_commander(
+    session: Session, services: list[Service], now: datetime
+) -> tuple[int | None, EscalationPolicy | None]:
+    """The on-call person of the first affected service whose escalation
+    policy reaches someone now, and that policy."""
+    for service in services:
+        if service.escalation_policy_id is None:
+            continue
+        policy = session.get(EscalationPolicy, service.escalation_policy_id)
+        if policy is None:
+            continue
+        user_id = oncall_paging.first_responder(session, policy, now)
+        if user_id is not None:
+            return user_id, policy
+    return None, None
 
 
 # --- changes ----------------------------------------------------------------------

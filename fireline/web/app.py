@@ -16,7 +16,7 @@ from fireline.alerts.api import router as alerts_router
 from fireline.alerts.ingest import Ingest, IngestCollector, IngestRouter
 from fireline.alerts.views import router as alert_pages_router
 from fireline.catalog.api import router as services_router
-from fireline.core import migrate
+from fireline.core import log_redaction, migrate
 from fireline.core.api_docs import router as api_docs_router
 from fireline.core.audit_api import router as audit_router
 from fireline.core.clock import Clock, SystemClock
@@ -29,6 +29,12 @@ from fireline.core.jobs.worker import BackgroundWorker
 from fireline.core.metrics import Metrics, MetricsMiddleware
 from fireline.incidents.api import router as incidents_router
 from fireline.incidents.work_api import router as incident_work_router
+from fireline.oncall.act import router as act_router
+from fireline.oncall.api import router as oncall_router
+from fireline.oncall.contacts_api import router as contacts_router
+from fireline.oncall.feeds_api import router as feeds_router
+from fireline.oncall.load_api import router as load_router
+from fireline.oncall.views import router as oncall_pages_router
 from fireline.people.api import router as people_router
 from fireline.plan import load_effective_plan
 from fireline.web.pages import error_page, install_page_handlers
@@ -47,6 +53,7 @@ def create_app(
     run_worker: bool = False,
 ) -> FastAPI:
     settings = settings or get_settings()
+    log_redaction.install()
     db = database or Database(settings.database_url)
     clock = clock or SystemClock()
     plan = load_effective_plan(settings.plan)
@@ -98,9 +105,15 @@ def create_app(
         alerts_router,
         incidents_router,
         incident_work_router,
+        oncall_router,
+        feeds_router,
+        load_router,
+        contacts_router,
+        act_router,
         jobs_router,
         audit_router,
         alert_pages_router,
+        oncall_pages_router,
         web_router,
     ):
         app.include_router(router)

@@ -30,11 +30,6 @@ router.include_router(incident_views.router)
 
 # Areas whose pages arrive with later features; each says what it will hold.
 AREAS = {
-    "/oncall": (
-        "On-call",
-        "Schedules, rotations, overrides and escalation policies: who is paged, and when.",
-        "No schedules yet. Teams and people are already set up under Settings.",
-    ),
     "/statuspage": (
         "Status page",
         "The public status page: components, public incident updates, scheduled maintenance and subscribers.",

@@ -26,6 +26,21 @@ def test_routing_rule_moves_the_alert_and_declares_an_incident(
     run_jobs: Callable[[], int],
 ) -> None:
     key = make_integration("pagerduty")["key"]
+    policy = client.post(
+        "/api/v1/escalation-policies",
+        json={
+            "slug": "dba",
+            "name": "DBA",
+            "steps": [
+                {
+                    "delay_minutes": 5,
+                    "targets": [{"type": "user", "id": personas["responder"].user_id}],
+                }
+            ],
+        },
+        headers=personas["manager"].headers,
+    )
+    assert policy.status_code == 201, policy.text
     rule = client.post(
         "/api/v1/routing-rules",
         json={
@@ -57,7 +72,10 @@ def test_routing_rule_moves_the_alert_and_declares_an_incident(
     detail = client.get(f"/api/v1/alert-groups/{routed.ref}", headers=personas["viewer"].headers)
     assert detail.json()["incident"] == incident.ref
     kinds = [e["kind"] for e in detail.json()["timeline"]]
-    assert kinds[:1] == ["opened"] and "incident" in kinds and "page_requested" in kinds
+    assert kinds[:1] == ["opened"] and "incident" in kinds and "paging" in kinds
+    assert "through DBA" in next(
+        e["text"] for e in detail.json()["timeline"] if e["kind"] == "paging"
+    )
 
 
 def test_bad_rules_and_silences_name_the_field(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from fireline.people.models import Role
@@ -50,6 +51,7 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/incidents/{ref}/roles"): "responder",
     ("DELETE", "/api/v1/incidents/{ref}/roles/{role}/{user_ref}"): "responder",
     ("POST", "/api/v1/incidents/{ref}/notes"): "responder",
+    ("POST", "/api/v1/incidents/{ref}/page"): "responder",
     ("PUT", "/api/v1/incidents/{ref}/follow"): "viewer",
     ("DELETE", "/api/v1/incidents/{ref}/follow"): "viewer",
     ("GET", "/api/v1/incidents/{ref}/tasks"): "viewer",
@@ -89,6 +91,68 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/maintenance-windows"): "responder",
     ("DELETE", "/api/v1/maintenance-windows/{window_id}"): "responder",
     ("GET", "/api/v1/changes"): "viewer",
+    ("GET", "/api/v1/schedules"): "viewer",
+    ("POST", "/api/v1/schedules"): "manager",
+    ("GET", "/api/v1/schedules/{ref}"): "viewer",
+    ("POST", "/api/v1/schedules/{ref}/layers"): "manager",
+    ("DELETE", "/api/v1/schedules/{ref}/layers/{layer_id}"): "manager",
+    ("POST", "/api/v1/schedules/{ref}/overrides"): "responder",
+    ("DELETE", "/api/v1/schedules/{ref}/overrides/{override_id}"): "responder",
+    ("GET", "/api/v1/schedules/{ref}/shifts"): "viewer",
+    ("GET", "/api/v1/oncall"): "viewer",
+    ("GET", "/api/v1/escalation-policies"): "viewer",
+    ("POST", "/api/v1/escalation-policies"): "manager",
+    ("GET", "/api/v1/escalation-policies/{ref}"): "viewer",
+    ("PATCH", "/api/v1/escalation-policies/{ref}"): "manager",
+    ("PUT", "/api/v1/services/{ref}/escalation-policy"): "manager",
+    ("GET", "/api/v1/pages"): "viewer",
+    ("GET", "/api/v1/me/contact-methods"): "viewer",
+    ("POST", "/api/v1/me/contact-methods"): "viewer",
+    ("POST", "/api/v1/me/contact-methods/{method_id}/test"): "viewer",
+    ("DELETE", "/api/v1/me/contact-methods/{method_id}"): "viewer",
+    ("GET", "/api/v1/me/notification-rules"): "viewer",
+    ("POST", "/api/v1/me/notification-rules"): "viewer",
+    ("DELETE", "/api/v1/me/notification-rules/{rule_id}"): "viewer",
+    ("GET", "/api/v1/oncall/check"): "viewer",
+    ("GET", "/api/v1/oncall/load"): "viewer",
+    ("POST", "/api/v1/schedules/{ref}/layers/import"): "manager",
+    ("GET", "/api/v1/schedules/{ref}/calendar-feeds"): "viewer",
+    ("POST", "/api/v1/schedules/{ref}/calendar-feeds"): "viewer",
+    ("DELETE", "/api/v1/schedules/{ref}/calendar-feeds/{feed_id}"): "viewer",
+    ("GET", "/api/v1/me/calendar-feeds"): "viewer",
+    ("POST", "/api/v1/me/calendar-feeds"): "viewer",
+    ("DELETE", "/api/v1/me/calendar-feeds/{feed_id}"): "viewer",
+    ("GET", "/calendar/{token}.ics"): PUBLIC,
+    ("POST", "/api/v1/pages/{page_id}/{action}"): "responder",
+    ("POST", "/api/v1/pages/{page_id}/reassign"): "responder",
+}
+
+
+# HTML pages are not in the OpenAPI document. The page areas below declare
+# each page route's least role here in the same way, so a new page cannot
+# appear without a decision either.
+PAGE_AREAS = ("/oncall",)
+PAGE_MINIMUM_ROLE: dict[tuple[str, str], str] = {
+    ("GET", "/oncall"): "viewer",
+    ("GET", "/oncall/schedules/new"): "manager",
+    ("POST", "/oncall/schedules/new"): "manager",
+    ("GET", "/oncall/schedules/{slug}"): "viewer",
+    ("POST", "/oncall/schedules/{slug}/layers"): "manager",
+    ("POST", "/oncall/schedules/{slug}/layers/{layer_id}/remove"): "manager",
+    ("POST", "/oncall/schedules/{slug}/overrides"): "responder",
+    ("POST", "/oncall/schedules/{slug}/overrides/{override_id}/remove"): "responder",
+    ("GET", "/oncall/policies"): "viewer",
+    ("GET", "/oncall/policies/new"): "manager",
+    ("POST", "/oncall/policies/new"): "manager",
+    ("GET", "/oncall/policies/{slug}"): "viewer",
+    ("GET", "/oncall/me"): "viewer",
+    ("POST", "/oncall/me/contact-methods"): "viewer",
+    ("POST", "/oncall/me/contact-methods/{method_id}/test"): "viewer",
+    ("POST", "/oncall/me/contact-methods/{method_id}/remove"): "viewer",
+    ("POST", "/oncall/me/notification-rules"): "viewer",
+    ("POST", "/oncall/me/notification-rules/{rule_id}/remove"): "viewer",
+    ("GET", "/oncall/pages"): "viewer",
+    ("POST", "/oncall/pages/{page_id}/{action}"): "responder",
 }
 
 
@@ -134,3 +198,45 @@ def test_each_operation_admits_exactly_the_right_roles(
         else:
             assert status == 403, where
             assert response.json()["error"]["code"] == "forbidden", where
+
+
+def page_operations(client: TestClient) -> list[tuple[str, str]]:
+    # Included routers are resolved lazily; iter_route_contexts walks them as served.
+    routes = iter_route_contexts(client.app.routes)  # type: ignore[attr-defined]
+    return sorted(
+        (method, route.path)
+        for route in routes
+        if route.path
+        and not getattr(route, "include_in_schema", True)
+        and any(route.path == area or route.path.startswith(area + "/") for area in PAGE_AREAS)
+        for method in route.methods or ()
+    )
+
+
+def test_every_page_is_declared(client: TestClient) -> None:
+    undeclared = [op for op in page_operations(client) if op not in PAGE_MINIMUM_ROLE]
+    assert undeclared == [], "declare the least role for these pages in PAGE_MINIMUM_ROLE"
+    stale = [op for op in PAGE_MINIMUM_ROLE if op not in page_operations(client)]
+    assert stale == []
+
+
+@pytest.mark.parametrize("persona", ["anonymous", *[r.value for r in Role]])
+def test_each_page_admits_exactly_the_right_roles(
+    client: TestClient, personas: dict[str, Persona], persona: str
+) -> None:
+    """Pages answer with pages: a sign-in redirect, or a 403 page naming the role."""
+    caller = personas[persona]
+    headers = {**caller.headers, "accept": "text/html"}
+    for (method, path), needed in PAGE_MINIMUM_ROLE.items():
+        response = client.request(method, concrete(path), headers=headers, follow_redirects=False)
+        status = response.status_code
+        where = f"{persona} {method} {path} -> {status} {response.text[:200]}"
+        assert status < 500, where
+        if persona == "anonymous":
+            assert status == 303, where
+            assert response.headers["location"].startswith("/login?next="), where
+        elif Role(persona).allows(Role(needed)):
+            assert status not in (401, 403), where
+        else:
+            assert status == 403, where
+            assert f"needs the {needed} role" in response.text, where

@@ -234,3 +234,21 @@ def test_counts_by_state(db: Database, clock: FixedClock, worker: Worker) -> Non
     with db.session() as session:
         assert queue.counts_by_state(session) == {"queued": 1, "running": 0, "done": 1, "dead": 1}
     assert JobState.dead.value == "dead"
+
+
+def test_an_idle_worker_sleeps_only_until_the_next_job_comes_due(
+    db: Database, clock: FixedClock, worker: Worker
+) -> None:
+    poll = worker.settings.worker_poll_seconds
+    assert worker.run_once() == 0
+    assert worker.idle_seconds() == poll  # nothing queued: the poll interval
+    add(db, clock, due_at=clock.now() + timedelta(milliseconds=300))
+    assert worker.run_once() == 0
+    assert worker.idle_seconds() == pytest.approx(0.3)
+    add(db, clock, due_at=clock.now() + timedelta(hours=1))
+    assert worker.run_once() == 0
+    assert worker.idle_seconds() == pytest.approx(0.3)  # the sooner one decides
+    clock.advance(seconds=1)
+    assert worker.run_once() == 1  # the first is due now
+    assert worker.run_once() == 0
+    assert worker.idle_seconds() == poll  # the other is an hour away

@@ -82,7 +82,7 @@ def setup(database_url: str) -> Iterator[Setup]:
 class Server:
     """`fireline serve --no-worker` as a child process."""
 
-    def __init__(self, database_url: str, log: Path) -> None:
+    def __init__(self, database_url: str, log: Path, processes: int = 1) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -93,7 +93,10 @@ class Server:
             "FIRELINE_LOG_LEVEL": "WARNING",
         }
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "fireline", "serve", "--no-worker", "--port", str(self.port)],
+            [
+                *(sys.executable, "-m", "fireline", "serve", "--no-worker"),
+                *("--port", str(self.port), "--processes", str(processes)),
+            ],
             env=env,
             cwd=REPO,
             stdout=log.open("ab"),
@@ -247,6 +250,54 @@ def stored_keys(db: Database) -> dict[str, list[str]]:
     return found
 
 
+def counters_that_disagree(db: Database) -> list[Any]:
+    """Groups whose counters differ from their alerts (a half-written batch)."""
+    with db.engine.connect() as connection:
+        return list(
+            connection.execute(
+                text(
+                    "SELECT g.id, g.alert_count, g.active_count, count(a.id) FROM alert_groups g "
+                    "LEFT JOIN alerts a ON a.group_id = g.id "
+                    "GROUP BY g.id, g.alert_count, g.active_count "
+                    "HAVING g.alert_count != count(a.id) OR g.active_count != count(a.id)"
+                )
+            ).all()
+        )
+
+
+def test_two_server_processes_store_every_alert_once(setup: Setup, tmp_path: Path) -> None:
+    """`serve --processes 2`: both write the same groups, through one database."""
+    server = Server(setup.url, tmp_path / "server.log", processes=2)
+    try:
+        children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+        assert len(children.read_text().split()) >= 2  # (and a resource tracker)
+        keys = create_integrations(server, setup.token)
+        load = Load()
+        senders = [
+            threading.Thread(target=send_pagerduty, args=(load, server.url, keys["pagerduty"], n))
+            for n in range(PAGERDUTY_THREADS)
+        ] + [
+            threading.Thread(
+                target=send_alertmanager, args=(load, server.url, keys["alertmanager"], n)
+            )
+            for n in range(ALERTMANAGER_THREADS)
+        ]
+        for sender in senders:
+            sender.start()
+        time.sleep(3)
+        load.stop.set()
+        for sender in senders:
+            sender.join(timeout=40)
+    finally:
+        assert server.stop()
+    assert load.failures == [] and load.refused == [], (load.failures, load.refused[:3])
+    stored = stored_keys(setup.db)
+    for kind in ("pagerduty", "alertmanager"):
+        assert len(load.acknowledged[kind]) > 0
+        assert sorted(stored[kind]) == sorted(load.acknowledged[kind])
+    assert counters_that_disagree(setup.db) == []
+
+
 def test_sigkill_during_ingestion_loses_no_acknowledged_alert(setup: Setup, tmp_path: Path) -> None:
     log = tmp_path / "server.log"
     server = Server(setup.url, log)
@@ -299,16 +350,7 @@ def test_sigkill_during_ingestion_loses_no_acknowledged_alert(setup: Setup, tmp_
             f"{len(lost)} {kind} alerts answered 2xx are not stored: {sorted(lost)[:5]}"
         )
     # Nothing half-written: each group's counters agree with its alerts.
-    with setup.db.engine.connect() as connection:
-        mismatched = connection.execute(
-            text(
-                "SELECT g.id, g.alert_count, g.active_count, count(a.id) FROM alert_groups g "
-                "LEFT JOIN alerts a ON a.group_id = g.id "
-                "GROUP BY g.id, g.alert_count, g.active_count "
-                "HAVING g.alert_count != count(a.id) OR g.active_count != count(a.id)"
-            )
-        ).all()
-    assert mismatched == []
+    assert counters_that_disagree(setup.db) == []
 
     # The same database serves again after the kill.
     restarted = Server(setup.url, log)

@@ -122,6 +122,11 @@ def claim(
     return claimed
 
 
+def next_due(session: Session) -> datetime | None:
+    """When the earliest queued job comes due (it may be due already)."""
+    return session.scalar(select(func.min(Job.due_at)).where(Job.state == JobState.queued.value))
+
+
 def complete(session: Session, *, job_id: int, worker_id: str, now: datetime) -> bool:
     """Mark a job done if this worker still holds it. ``False`` means the lease was
     lost (another worker took the job over), and the caller must roll back."""

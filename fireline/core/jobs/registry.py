@@ -22,6 +22,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "fireline.incidents.jobs",
     "fireline.alerts.jobs",
     "fireline.alerts.heartbeats",
+    "fireline.oncall.jobs",
+    "fireline.oncall.feed_jobs",
 )
 
 

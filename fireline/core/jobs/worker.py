@@ -20,7 +20,7 @@ import re
 import socket
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fireline.core.clock import Clock
 from fireline.core.config import Settings
@@ -36,6 +36,9 @@ from fireline.core.jobs.registry import (
 
 log = logging.getLogger("fireline.jobs")
 PERIODIC_CHECK_EVERY = timedelta(seconds=30)
+# The shortest sleep between polls: a job that is due but held by another
+# worker's claim (SKIP LOCKED passes over it) must not make this one spin.
+MIN_IDLE_SECONDS = 0.01
 ERROR_SUMMARY_LENGTH = 300
 # Webhook URLs carry their secret in the path (and sometimes user:password@),
 # so a URL in an error keeps only its scheme and host.
@@ -93,6 +96,7 @@ class Worker:
         self.worker_id = worker_id or new_worker_id()
         self.rng = rng or random.Random()
         self.lease = timedelta(seconds=settings.job_lease_seconds)
+        self._next_due: datetime | None = None
         load_handler_modules(settings.job_modules)
 
     def run_once(self, stop: threading.Event | None = None) -> int:
@@ -102,6 +106,7 @@ class Worker:
         batch is given back at once, so a stopping worker neither delays its
         shutdown by a whole batch nor leaves jobs waiting for a lease to expire.
         """
+        self._next_due = None
         with self.db.transaction() as session:
             ids = queue.claim(
                 session,
@@ -111,12 +116,25 @@ class Worker:
                 limit=self.settings.worker_batch,
                 default_max_attempts=self.settings.job_max_attempts,
             )
+            if not ids:
+                self._next_due = queue.next_due(session)
         for ran, job_id in enumerate(ids):
             if stop is not None and stop.is_set():
                 self.release(ids[ran:])
                 return ran
             self.run_job(job_id)
         return len(ids)
+
+    def idle_seconds(self) -> float:
+        """How long to wait after a poll that found nothing due: the poll
+        interval, or less when a queued job (an escalation timer, a retry)
+        comes due sooner. Timers then run when they are due, not up to a poll
+        interval later, without polling more often."""
+        poll = self.settings.worker_poll_seconds
+        if self._next_due is None:
+            return poll
+        until = (self._next_due - self.clock.now()).total_seconds()
+        return min(poll, max(MIN_IDLE_SECONDS, until))
 
     def release(self, job_ids: list[int]) -> None:
         with self.db.transaction() as session:
@@ -189,7 +207,7 @@ class Worker:
                 log.error("worker=%s polling failed: %s", self.worker_id, describe_error(exc))
                 claimed = 0
             if claimed == 0:
-                stop.wait(self.settings.worker_poll_seconds)
+                stop.wait(self.idle_seconds())
         log.info("worker=%s stopped", self.worker_id)
 
 

@@ -1,0 +1,3 @@
+from bench.paging.run import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""On-call: who is on call when (schedules, rotations, overrides) and their calendar feeds."""

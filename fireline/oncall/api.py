@@ -1,0 +1,591 @@
+"""JSON API for schedules, escalation policies and pages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fireline.catalog.service import find_service
+from fireline.core.deps import (
+    Principal,
+    get_now,
+    get_session,
+    require_manager,
+    require_responder,
+    require_viewer,
+)
+from fireline.core.errors import InvalidInput, NotFound
+from fireline.core.http import safe_url
+from fireline.oncall import paging, policies, schedules
+from fireline.oncall.models import EscalationPolicy, Page, Schedule, ScheduleOverride
+from fireline.oncall.page_access import visible_pages
+from fireline.oncall.schedule import Shift
+from fireline.people.models import User
+from fireline.people.service import find_user
+
+router = APIRouter(prefix="/api/v1", tags=["on-call"])
+MAX_WINDOW = timedelta(days=92)
+
+
+class PersonOut(BaseModel):
+    id: int
+    name: str
+    email: str
+
+
+class ShiftOut(BaseModel):
+    start: datetime
+    end: datetime
+    user: PersonOut | None
+    source: str
+
+
+class LayerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="", max_length=200)
+    users: list[str] = Field(min_length=1, max_length=100)
+    handoff: str = Field(max_length=32, description="first handoff, local time: 2026-11-02T09:00")
+    rotation_length: int = Field(default=1, ge=1, le=1000)
+    rotation_unit: str = Field(default="weeks", pattern="^(hours|days|weeks)$")
+    restrictions: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
+    ends_at: datetime | None = None
+
+
+class LayerOut(BaseModel):
+    id: int
+    position: int
+    name: str
+    user_ids: list[int]
+    rotation_length: int
+    rotation_unit: str
+    handoff: str
+    restrictions: list[dict[str, Any]]
+    # An imported layer: the feed's origin only (the rest of a calendar URL
+    # is usually its secret), when it was last read and why the last read failed.
+    imported_from: str | None
+    imported_at: datetime | None = None
+    import_error: str | None = None
+
+
+class ScheduleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str = Field(max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    time_zone: str = Field(max_length=64)
+    team: str | None = None
+    description: str = Field(default="", max_length=2000)
+    layers: list[LayerIn] = Field(default_factory=list, max_length=20)
+
+
+class ScheduleOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    time_zone: str
+    team: str | None
+    layers: list[LayerOut]
+    on_call_now: PersonOut | None
+
+
+class OverrideIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user: str
+    starts_at: datetime
+    ends_at: datetime
+    replaces: str | None = Field(default=None, description="a swap: cover only this person")
+    note: str = Field(default="", max_length=500)
+
+
+class OverrideOut(BaseModel):
+    id: int
+    user_id: int
+    replaces_user_id: int | None
+    starts_at: datetime
+    ends_at: datetime
+    note: str
+
+
+class TimelineOut(BaseModel):
+    schedule: str
+    start: datetime
+    end: datetime
+    layers: list[list[ShiftOut]]
+    overrides: list[ShiftOut]
+    final: list[ShiftOut]
+
+
+class OnCallOut(BaseModel):
+    schedule: str
+    name: str
+    at: datetime
+    user: PersonOut | None
+    until: datetime | None
+
+
+def _person(user: User | None) -> PersonOut | None:
+    return PersonOut(id=user.id, name=user.name, email=user.email) if user else None
+
+
+def _schedule_out(session: Session, row: Schedule, now: datetime) -> ScheduleOut:
+    current = schedules.on_call_at(session, row, now)
+    return ScheduleOut(
+        id=row.id,
+        slug=row.slug,
+        name=row.name,
+        time_zone=row.time_zone,
+        team=row.team.slug if row.team else None,
+        layers=[
+            LayerOut(
+                id=layer.id,
+                position=layer.position,
+                name=layer.name,
+                user_ids=layer.user_ids,
+                rotation_length=layer.rotation_length,
+                rotation_unit=layer.rotation_unit,
+                handoff=layer.handoff,
+                restrictions=layer.restrictions,
+                imported_from=safe_url(layer.ical_url) if layer.ical_url else None,
+                imported_at=layer.imported_at,
+                import_error=layer.import_error,
+            )
+            for layer in row.layers
+        ],
+        on_call_now=_person(session.get(User, current) if current else None),
+    )
+
+
+@router.get("/schedules", response_model=list[ScheduleOut])
+def list_schedules(
+    _: Principal = Depends(require_viewer),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> list[ScheduleOut]:
+    rows = session.scalars(select(Schedule).order_by(Schedule.name))
+    return [_schedule_out(session, row, now) for row in rows]
+
+
+@router.post("/schedules", response_model=ScheduleOut, status_code=201)
+def create_schedule(
+    body: ScheduleIn,
+    principal: Principal = Depends(require_manager),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> ScheduleOut:
+    row = schedules.create_schedule(
+        session,
+        actor=principal.actor,
+        now=now,
+        slug=body.slug,
+        name=body.name,
+        time_zone=body.time_zone,
+        team=body.team,
+        description=body.description,
+    )
+    for n, layer in enumerate(body.layers):
+        try:
+            schedules.add_layer(
+                session,
+                actor=principal.actor,
+                now=now,
+                schedule=row,
+                spec=schedules.LayerSpec(**layer.model_dump()),
+            )
+        except InvalidInput as exc:
+            raise InvalidInput(exc.message, field=f"layers[{n}].{exc.field}") from None
+    session.commit()
+    return _schedule_out(session, row, now)
+
+
+@router.get("/schedules/{ref}", response_model=ScheduleOut)
+def get_schedule(
+    ref: str,
+    _: Principal = Depends(require_viewer),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> ScheduleOut:
+    return _schedule_out(session, schedules.find_schedule(session, ref), now)
+
+
+@router.post("/schedules/{ref}/layers", response_model=ScheduleOut, status_code=201)
+def add_layer(
+    ref: str,
+    body: LayerIn,
+    principal: Principal = Depends(require_manager),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> ScheduleOut:
+    row = schedules.find_schedule(session, ref)
+    schedules.add_layer(
+        session,
+        actor=principal.actor,
+        now=now,
+        schedule=row,
+        spec=schedules.LayerSpec(**body.model_dump()),
+    )
+    session.commit()
+    return _schedule_out(session, row, now)
+
+
+@router.delete("/schedules/{ref}/layers/{layer_id}", status_code=204)
+def remove_layer(
+    ref: str,
+    layer_id: int,
+    principal: Principal = Depends(require_manager),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> None:
+    row = schedules.find_schedule(session, ref)
+    schedules.remove_layer(session, actor=principal.actor, now=now, schedule=row, layer_id=layer_id)
+    session.commit()
+
+
+@router.post("/schedules/{ref}/overrides", response_model=OverrideOut, status_code=201)
+def add_override(
+    ref: str,
+    body: OverrideIn,
+    principal: Principal = Depends(require_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> OverrideOut:
+    row = schedules.find_schedule(session, ref)
+    override = schedules.add_override(
+        session, actor=principal.actor, now=now, schedule=row, **body.model_dump()
+    )
+    session.commit()
+    return _override_out(override)
+
+
+def _override_out(row: ScheduleOverride) -> OverrideOut:
+    return OverrideOut(
+        id=row.id,
+        user_id=row.user_id,
+        replaces_user_id=row.replaces_user_id,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        note=row.note,
+    )
+
+
+@router.delete("/schedules/{ref}/overrides/{override_id}", status_code=204)
+def remove_override(
+    ref: str,
+    override_id: int,
+    principal: Principal = Depends(require_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> None:
+    row = schedules.find_schedule(session, ref)
+    schedules.remove_override(
+        session, actor=principal.actor, now=now, schedule=row, override_id=override_id
+    )
+    session.commit()
+
+
+@router.get("/schedules/{ref}/shifts", response_model=TimelineOut)
+def schedule_shifts(
+    ref: str,
+    start: datetime | None = Query(default=None, description="default: now"),
+    end: datetime | None = Query(default=None, description="default: two weeks after start"),
+    _: Principal = Depends(require_viewer),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> TimelineOut:
+    row = schedules.find_schedule(session, ref)
+    start, end = _window(start, end, now)
+    timeline = schedules.shifts(session, row, start, end)
+    people = schedules.user_names(
+        session,
+        {s.user_id for s in timeline.final}
+        | {s.user_id for s in timeline.overrides}
+        | {s.user_id for layer in timeline.layers for s in layer},
+    )
+
+    def out(shift: Shift) -> ShiftOut:
+        return ShiftOut(
+            start=shift.start,
+            end=shift.end,
+            user=_person(people.get(shift.user_id)),
+            source=shift.source.value,
+        )
+
+    return TimelineOut(
+        schedule=row.slug,
+        start=start,
+        end=end,
+        layers=[[out(s) for s in layer] for layer in timeline.layers],
+        overrides=[out(s) for s in timeline.overrides],
+        final=[out(s) for s in timeline.final],
+    )
+
+
+def _window(
+    start: datetime | None, end: datetime | None, now: datetime
+) -> tuple[datetime, datetime]:
+    start = start or now
+    end = end or start + schedules.HORIZON
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidInput("times need a UTC offset, e.g. 2026-11-23T09:00:00Z", field="start")
+    if end <= start:
+        raise InvalidInput("the end must come after the start", field="end")
+    if end - start > MAX_WINDOW:
+        raise InvalidInput("at most 92 days at once", field="end")
+    return start, end
+
+
+@router.get("/oncall", response_model=list[OnCallOut])
+def on_call(
+    schedule: str | None = Query(default=None),
+    at: datetime | None = Query(default=None, description="default: now"),
+    _: Principal = Depends(require_viewer),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> list[OnCallOut]:
+    """Who is on call at an instant, for one schedule or all of them."""
+    at = at or now
+    if at.tzinfo is None:
+        raise InvalidInput("the time needs a UTC offset", field="at")
+    rows = (
+        [schedules.find_schedule(session, schedule)]
+        if schedule
+        else list(session.scalars(select(Schedule).order_by(Schedule.name)))
+    )
+    answers = []
+    for row in rows:
+        final = schedules.shifts(session, row, at, at + schedules.HORIZON).final
+        current = final[0] if final and final[0].start <= at else None
+        answers.append(
+            OnCallOut(
+                schedule=row.slug,
+                name=row.name,
+                at=at,
+                user=_person(session.get(User, current.user_id) if current else None),
+                until=current.end if current else None,
+            )
+        )
+    return answers
+
+
+# --- escalation policies ------------------------------------------------------
+
+
+class PolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    slug: str = Field(max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    steps: list[dict[str, Any]] = Field(min_length=1, max_length=20)
+    repeat: int = 0
+    ack_timeout_minutes: int | None = None
+    team: str | None = None
+    description: str = Field(default="", max_length=2000)
+
+
+class PolicyPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    steps: list[dict[str, Any]] | None = Field(default=None, min_length=1, max_length=20)
+    repeat: int | None = None
+    ack_timeout_minutes: int | None = None
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class PolicyOut(BaseModel):
+    id: int
+    slug: str
+    name: str
+    description: str
+    team: str | None
+    steps: list[dict[str, Any]]
+    repeat: int
+    ack_timeout_minutes: int | None
+
+    @classmethod
+    def of(cls, row: EscalationPolicy) -> PolicyOut:
+        return cls(
+            id=row.id,
+            slug=row.slug,
+            name=row.name,
+            description=row.description,
+            team=row.team.slug if row.team else None,
+            steps=row.steps,
+            repeat=row.repeat,
+            ack_timeout_minutes=row.ack_timeout_minutes,
+        )
+
+
+@router.get("/escalation-policies", response_model=list[PolicyOut])
+def list_policies(
+    _: Principal = Depends(require_viewer), session: Session = Depends(get_session)
+) -> list[PolicyOut]:
+    rows = session.scalars(select(EscalationPolicy).order_by(EscalationPolicy.name))
+    return [PolicyOut.of(row) for row in rows]
+
+
+@router.post("/escalation-policies", response_model=PolicyOut, status_code=201)
+def create_policy(
+    body: PolicyIn,
+    principal: Principal = Depends(require_manager),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> PolicyOut:
+    row = policies.create_policy(session, actor=principal.actor, now=now, **body.model_dump())
+    session.commit()
+    return PolicyOut.of(row)
+
+
+@router.get("/escalation-policies/{ref}", response_model=PolicyOut)
+def get_policy(
+    ref: str, _: Principal = Depends(require_viewer), session: Session = Depends(get_session)
+) -> PolicyOut:
+    return PolicyOut.of(policies.find_policy(session, ref))
+
+
+@router.patch("/escalation-policies/{ref}", response_model=PolicyOut)
+def update_policy(
+    ref: str,
+    body: PolicyPatch,
+    principal: Principal = Depends(require_manager),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> PolicyOut:
+    row = policies.find_policy(session, ref)
+    policies.update_policy(
+        session,
+        actor=principal.actor,
+        now=now,
+        policy=row,
+        changes=body.model_dump(exclude_unset=True),
+    )
+    session.commit()
+    return PolicyOut.of(row)
+
+
+class ServicePolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    escalation_policy: str | None
+
+
+@router.put("/services/{ref}/escalation-policy", status_code=204)
+def set_service_policy(
+    ref: str,
+    body: ServicePolicyIn,
+    principal: Principal = Depends(require_manager),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> None:
+    service = find_service(session, ref)
+    policies.set_service_policy(
+        session, actor=principal.actor, now=now, service=service, policy=body.escalation_policy
+    )
+    session.commit()
+
+
+# --- pages --------------------------------------------------------------------
+
+
+class PageOut(BaseModel):
+    id: int
+    subject_type: str
+    subject_id: int
+    title: str
+    urgency: str
+    status: str
+    policy: str | None
+    step: int
+    loop: int
+    started_at: datetime
+    next_step_at: datetime | None
+    acknowledged_at: datetime | None
+    resolved_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Page) -> PageOut:
+        return cls(
+            id=row.id,
+            subject_type=row.subject_type,
+            subject_id=row.subject_id,
+            title=row.title,
+            urgency=row.urgency,
+            status=row.status,
+            policy=row.policy.get("slug"),
+            step=row.step,
+            loop=row.loop,
+            started_at=row.started_at,
+            next_step_at=row.next_step_at,
+            acknowledged_at=row.acknowledged_at,
+            resolved_at=row.resolved_at,
+        )
+
+
+@router.get("/pages", response_model=list[PageOut])
+def list_pages(
+    status: str | None = Query(default=None, pattern="^(active|acknowledged|resolved)$"),
+    limit: int = Query(default=100, ge=1, le=1000),
+    principal: Principal = Depends(require_viewer),
+    session: Session = Depends(get_session),
+) -> list[PageOut]:
+    query = select(Page).where(visible_pages(principal)).order_by(Page.id.desc()).limit(limit)
+    if status:
+        query = query.where(Page.status == status)
+    return [PageOut.of(row) for row in session.scalars(query)]
+
+
+def find_page(session: Session, page_id: int, principal: Principal) -> Page:
+    page = session.scalar(select(Page).where(Page.id == page_id, visible_pages(principal)))
+    if page is None:
+        raise NotFound(f"no page {page_id}", field="page")
+    return page
+
+
+class ReassignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    users: list[str] = Field(min_length=1, max_length=20, description="ids or e-mail addresses")
+
+
+@router.post("/pages/{page_id}/reassign", response_model=PageOut)
+def reassign_page(
+    page_id: int,
+    body: ReassignIn,
+    principal: Principal = Depends(require_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> PageOut:
+    """Page these people now, and at every later step, instead of the policy's."""
+    page = find_page(session, page_id, principal)
+    people = [_user_field(session, ref, f"users[{n}]") for n, ref in enumerate(body.users)]
+    paging.reassign(session, page, people, principal, now)
+    session.commit()
+    return PageOut.of(page)
+
+
+def _user_field(session: Session, ref: str, field: str) -> User:
+    try:
+        return find_user(session, ref)
+    except NotFound as exc:
+        raise InvalidInput(exc.message, field=field) from None
+
+
+@router.post("/pages/{page_id}/{action}", response_model=PageOut)
+def act_on_page(
+    page_id: int,
+    action: str,
+    principal: Principal = Depends(require_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> PageOut:
+    """acknowledge, resolve or escalate the page's alert group or incident."""
+    page = find_page(session, page_id, principal)
+    paging.act(session, page, action, principal, now)
+    session.commit()
+    return PageOut.of(page)
