@@ -152,7 +152,10 @@ def serve_and_send(
     )
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    processes = [fireline_process("fireline-serve", ["serve", "--port", str(port)], env, workdir)]
+    serve = ["serve", "--port", str(port), "--processes", str(args.processes)]
+    if args.workers_apart:
+        serve.append("--no-worker")
+    processes = [fireline_process("fireline-serve", serve, env, workdir)]
     processes += [
         fireline_process(f"worker-{n}", ["worker"], env, workdir) for n in range(args.extra_workers)
     ]
@@ -187,7 +190,9 @@ def results(
     figures = spread(latencies)
     answers = spread(sent.answer_ms)
     database = "postgresql" if args.postgres else "sqlite"
-    more = f", {args.extra_workers} more workers" if args.extra_workers else ""
+    more = f", {args.processes} processes" if args.processes > 1 else ""
+    more += ", serve --no-worker" if args.workers_apart else ""
+    more += f", {args.extra_workers} more workers" if args.extra_workers else ""
     scenario = f"delivery ({database}{more})"
     return [
         Result(

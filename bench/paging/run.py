@@ -60,10 +60,21 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--workers", type=int, default=1, help="timers: `fireline worker` processes (default 1)"
     )
     parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="delivery: `fireline serve --processes N`, each an API and a worker (default 1)",
+    )
+    parser.add_argument(
         "--extra-workers",
         type=int,
         default=0,
         help="delivery: `fireline worker` processes beside `fireline serve` (default 0)",
+    )
+    parser.add_argument(
+        "--workers-apart",
+        action="store_true",
+        help="delivery: `fireline serve --no-worker`; the --extra-workers do all the paging",
     )
     parser.add_argument(
         "--poll",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from fireline.alerts import pipeline
 from fireline.alerts import service as alert_service
 from fireline.alerts.models import Alert, AlertGroup, Integration, RoutingRule
-from fireline.alerts.service import group_event
+from fireline.alerts.service import add_group_event, group_event
 from fireline.alerts.shape import Action, AlertIn, Severity
 from fireline.core.deps import Principal
 from fireline.core.errors import NotFound
@@ -31,9 +31,7 @@ periodic(SWEEP_JOB, timedelta(minutes=1))
 def _group_timeline(
     session: Session, group_id: int, kind: str, text: str, now: datetime, data: dict[str, Any]
 ) -> None:
-    group = session.get(AlertGroup, group_id)
-    if group is not None:
-        group_event(session, group, kind, text, now, data=data)
+    add_group_event(session, group_id, kind, text, now, data=data)
 
 
 def _group_state(session: Session, group_id: int) -> str:

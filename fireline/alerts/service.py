@@ -251,9 +251,22 @@ def group_event(
     principal: Principal | None = None,
     data: dict[str, Any] | None = None,
 ) -> None:
+    add_group_event(session, group.id, kind, text, now, principal, data)
+
+
+def add_group_event(
+    session: Session,
+    group_id: int,
+    kind: str,
+    text: str,
+    now: datetime,
+    principal: Principal | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """An entry on a group's timeline, for callers that hold only its id."""
     session.add(
         AlertGroupEvent(
-            group_id=group.id,
+            group_id=group_id,
             at=now,
             kind=kind,
             actor_id=principal.user_id if principal else None,

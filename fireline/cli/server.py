@@ -100,13 +100,19 @@ def worker() -> None:
     """Run the jobs worker alone; any number can share one PostgreSQL."""
     from fireline.core.clock import SystemClock
     from fireline.core.db import Database
+    from fireline.core.jobs import doorbell
     from fireline.core.jobs.worker import Worker
 
     settings = get_settings()
     setup_logging(settings.log_level)
     stop = threading.Event()
+
+    def stopping(*_: object) -> None:
+        stop.set()
+        doorbell.ring()  # end the worker's wait now, not at its next poll
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, stopping)
     db = Database(settings.database_url)
     try:
         Worker(db, SystemClock(), settings).run_forever(stop)

@@ -136,6 +136,27 @@ def _configure_sqlite(engine: Engine) -> None:
         _release(connection)
 
 
+def _hold_what_is_loaded(sessions: sessionmaker[Session]) -> None:
+    """Have these sessions keep a reference to every object they load or add.
+
+    A session forgets an unmodified object as soon as nothing else refers to
+    it, and loads it again (a SELECT) the next time it is asked for by key. A
+    job's steps pass ids to each other (a page's step, its messages, their
+    timeline entries), so without this they read the same rows over and over.
+    Meant for short sessions, such as a job's, not for bulk loads."""
+
+    def hold(session: Session, instance: object) -> None:
+        session.info.setdefault("fireline.held", {})[id(instance)] = instance
+
+    def let_go(session: Session, instance: object) -> None:
+        session.info.get("fireline.held", {}).pop(id(instance), None)
+
+    for became_persistent in ("pending_to_persistent", "loaded_as_persistent"):
+        event.listen(sessions, became_persistent, hold)
+    for left in ("persistent_to_detached", "persistent_to_deleted", "persistent_to_transient"):
+        event.listen(sessions, left, let_go)
+
+
 class Database:
     """An engine and its session factory; one per process."""
 
@@ -143,17 +164,21 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._holding_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        _hold_what_is_loaded(self._holding_sessions)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, hold: bool = False) -> Iterator[Session]:
         """A session whose uncommitted work is rolled back on exit.
 
-        Closing (rather than rolling back) keeps loaded objects readable afterwards."""
-        session = self.sessions()
+        Closing (rather than rolling back) keeps loaded objects readable afterwards.
+        ``hold=True`` keeps every object it loads or adds until it closes; see
+        :func:`_hold_what_is_loaded`."""
+        session = (self._holding_sessions if hold else self.sessions)()
         try:
             yield session
         finally:

@@ -16,6 +16,9 @@ from fireline.core.config import Settings
 from fireline.core.db import Base
 
 LINK_KEY = "links"
+# Keys already stored, by database and name: they never change once written,
+# and a page's messages need one each.
+_stored: dict[tuple[str, str], bytes] = {}
 
 
 class InstanceKey(Base):
@@ -29,7 +32,17 @@ def signing_key(session: Session, settings: Settings, name: str = LINK_KEY) -> b
     configured = settings.secret_key.get_secret_value()
     if configured:
         return f"{name}:{configured}".encode()
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    bind = session.get_bind()
+    where = (bind.engine.url.render_as_string(hide_password=True), name)
+    if where in _stored:
+        return _stored[where]
+    found = session.scalar(select(InstanceKey.value).where(InstanceKey.name == name))
+    if found is not None:
+        # Only a key that was there before this transaction is kept: one made
+        # here is not the key until the transaction commits.
+        _stored[where] = found.encode()
+        return _stored[where]
+    insert = pg_insert if bind.dialect.name == "postgresql" else sqlite_insert
     # Two processes making the key at once keep the first one written.
     session.execute(
         insert(InstanceKey)

@@ -1,23 +1,27 @@
 """E-mail over SMTP, sent from the jobs worker (never from a request).
 
-A job of kind ``notify.email`` carries one message for one recipient; the
-job's idempotency key travels as the Message-ID's left part, so a receiver
-can drop the duplicate of a retried delivery.
+A job of kind ``notify.email`` carries one message for one recipient and
+goes out through the e-mail channel (:mod:`fireline.comms.channels.email`),
+outside the job's transaction. Its Message-ID comes from the job's
+idempotency key, so a receiver can drop the duplicate of a retried delivery.
 """
 
 from __future__ import annotations
 
-import smtplib
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 
 from sqlalchemy.orm import Session
 
+from fireline.comms import channels
+from fireline.comms.channels.base import Delivery, Message, SendContext
 from fireline.core.jobs import queue
-from fireline.core.jobs.registry import JobContext, job_handler
+from fireline.core.jobs.registry import Effect, JobContext, job_handler
 
 KIND = "notify.email"
+
+
+class EmailNotSent(RuntimeError):
+    """The job fails and the worker tries it again after a backoff."""
 
 
 def enqueue_email(
@@ -33,20 +37,23 @@ def enqueue_email(
 
 
 @job_handler(KIND)
-def send_email(ctx: JobContext) -> None:
-    settings = ctx.settings
-    if not settings.smtp_host:
-        raise RuntimeError("no SMTP server is configured (FIRELINE_SMTP_HOST)")
-    message = EmailMessage()
-    message["From"] = settings.smtp_from
-    message["To"] = ctx.payload["to"]
-    message["Subject"] = ctx.payload["subject"]
-    message["Date"] = format_datetime(ctx.now)
-    message["Message-ID"] = make_msgid(idstring=f"job{ctx.job.id}", domain="fireline")
-    message.set_content(ctx.payload["body"])
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
-        if settings.smtp_starttls:
-            smtp.starttls()
-        if settings.smtp_user:
-            smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
-        smtp.send_message(message)
+def send_email(ctx: JobContext) -> Effect[Delivery]:
+    smtp = channels.smtp_settings(ctx.settings)
+    if smtp is None:
+        raise EmailNotSent("no SMTP server is configured (FIRELINE_SMTP_HOST)")
+    message = Message(
+        title=ctx.payload["subject"], text=ctx.payload["body"], urgency="low", kind="notice"
+    )
+    target = {"address": ctx.payload["to"]}
+    send_context = SendContext(
+        idempotency_key=ctx.job.idempotency_key or f"job-{ctx.job.id}", smtp=smtp, now=ctx.now
+    )
+    channel = channels.get("email")
+    return Effect(
+        perform=lambda: channel.send(message, target, send_context), record=_raise_unless_sent
+    )
+
+
+def _raise_unless_sent(_ctx: JobContext, delivery: Delivery) -> None:
+    if not delivery.ok:
+        raise EmailNotSent(delivery.detail)

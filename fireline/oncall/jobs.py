@@ -9,9 +9,10 @@ unpaged. Every attempt and its outcome goes on the page's timeline.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fireline.comms import channels
@@ -20,7 +21,7 @@ from fireline.comms.links import sign_action
 from fireline.core.config import Settings
 from fireline.core.jobs import queue
 from fireline.core.jobs.backoff import retry_delay
-from fireline.core.jobs.registry import JobContext, job_handler
+from fireline.core.jobs.registry import Effect, JobContext, job_handler
 from fireline.core.signing import signing_key
 from fireline.oncall import paging
 from fireline.oncall.models import ContactMethod, Notification, Page
@@ -55,31 +56,72 @@ def ack_timeout(ctx: JobContext) -> None:
 
 
 @job_handler(paging.NOTIFY_JOB)
-def notify(ctx: JobContext) -> None:
+def notify(ctx: JobContext) -> Effect[Delivery] | None:
+    """Build the message in the job's transaction; the worker sends it outside
+    (beside other messages) and then calls :func:`_delivered`."""
     session = ctx.session
     notification = session.get(Notification, ctx.payload["notification_id"])
     if notification is None or notification.status != "queued":
-        return
+        return None
     page = session.get(Page, notification.page_id) if notification.page_id else None
     if notification.kind == "page" and (
         page is None or page.status != "active" or not paging.still_wanted(session, page, ctx.now)
     ):
         notification.status = "skipped"
         notification.detail = "not sent: acknowledged or resolved first"
-        return
+        return None
     method = session.get(ContactMethod, notification.contact_method_id)
     if method is None or method.disabled_at is not None:
         notification.status = "skipped"
         notification.detail = "the contact method was removed"
         _try_next_method(session, notification, page, ctx)
-        return
+        return None
     message = build_message(session, ctx.settings, notification, page, method)
     channel = channels.get(method.kind)
-    delivery = channel.send(message, method.target, _send_context(ctx))
-    notification.attempts += 1
+    target, send_context = dict(method.target), _send_context(ctx)
+    sending = _Sending(
+        notification.id,
+        method.id,
+        method.user_id,
+        method.kind,
+        f"{method.user.name} by {method.label}",
+        paging.PageRef.of(page) if page is not None else None,
+    )
+    return Effect(
+        perform=lambda: channel.send(message, target, send_context),
+        record=lambda later, delivery: _delivered(later, sending, delivery),
+    )
+
+
+@dataclass(frozen=True)
+class _Sending:
+    """What recording a send needs, taken while its message was built, so
+    that the common outcome (sent) is written without loading anything."""
+
+    notification_id: int
+    method_id: int
+    user_id: int
+    channel: str
+    who: str  # "Ana by Work e-mail"
+    page: paging.PageRef | None
+
+
+def _delivered(ctx: JobContext, sending: _Sending, delivery: Delivery) -> None:
+    """Record one attempt's outcome: sent, a retry of our own, or the
+    person's next contact method."""
     if delivery.ok:
-        _sent(session, notification, page, method, delivery, ctx)
+        _sent(ctx, sending, delivery)
         return
+    session = ctx.session
+    notification = session.get(Notification, sending.notification_id)
+    if notification is None:
+        return
+    page = session.get(Page, notification.page_id) if notification.page_id else None
+    method = session.get(ContactMethod, notification.contact_method_id)
+    if method is None:
+        notification.status, notification.detail = "failed", delivery.detail[:500]
+        return
+    notification.attempts += 1
     method.last_error = delivery.detail[:500]
     method.last_error_at = ctx.now
     who = f"{method.user.name} by {method.label}"
@@ -131,27 +173,45 @@ def _send_context(ctx: JobContext) -> SendContext:
     )
 
 
-def _sent(
-    session: Session,
-    notification: Notification,
-    page: Page | None,
-    method: ContactMethod,
-    delivery: Delivery,
-    ctx: JobContext,
-) -> None:
-    notification.status = "sent"
-    notification.sent_at = ctx.now
-    notification.detail = delivery.detail[:500]
-    method.last_ok_at = ctx.now
-    if page is not None:
-        paging.note(
+def _note_method_works(session: Session, method_id: int, now: datetime) -> None:
+    """Stamp ``last_ok_at``. Workers recording messages to one person at once
+    all stamp the same row; on PostgreSQL one that another transaction is
+    stamping right now is passed over (it gets the same moment, give or take),
+    since waiting for it can lock two workers' records into each other."""
+    method = select(ContactMethod.id).where(ContactMethod.id == method_id)
+    if session.get_bind().dialect.name == "postgresql":
+        method = method.with_for_update(skip_locked=True, key_share=True)
+    session.execute(
+        update(ContactMethod)
+        .where(ContactMethod.id.in_(method.scalar_subquery()))
+        .values(last_ok_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _sent(ctx: JobContext, sending: _Sending, delivery: Delivery) -> None:
+    session, now = ctx.session, ctx.now
+    session.execute(
+        update(Notification)
+        .where(Notification.id == sending.notification_id)
+        .values(
+            status="sent",
+            sent_at=now,
+            detail=delivery.detail[:500],
+            attempts=Notification.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    _note_method_works(session, sending.method_id, now)
+    if sending.page is not None:
+        paging.note_about(
             session,
-            page,
+            sending.page,
             "notified",
-            f"notified {method.user.name} by {method.label}",
-            ctx.now,
-            user=method.user_id,
-            channel=method.kind,
+            f"notified {sending.who}",
+            now,
+            user=sending.user_id,
+            channel=sending.channel,
         )
 
 

@@ -89,9 +89,28 @@ def still_wanted(session: Session, page: Page, now: datetime) -> bool:
 
 
 def note(session: Session, page: Page, kind: str, text: str, now: datetime, **data: Any) -> None:
+    note_about(session, PageRef.of(page), kind, text, now, **data)
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """A page and its subject, as plain data: what a timeline entry needs."""
+
+    page_id: int
+    subject_type: str
+    subject_id: int
+
+    @classmethod
+    def of(cls, page: Page) -> PageRef:
+        return cls(page.id, page.subject_type, page.subject_id)
+
+
+def note_about(
+    session: Session, page: PageRef, kind: str, text: str, now: datetime, **data: Any
+) -> None:
     subject = _subjects.get(page.subject_type)
     if subject is not None:
-        subject.write(session, page.subject_id, kind, text, now, {"page": page.id, **data})
+        subject.write(session, page.subject_id, kind, text, now, {"page": page.page_id, **data})
 
 
 def active_page(session: Session, subject_type: str, subject_id: int) -> Page | None:
@@ -117,7 +136,9 @@ def start(
     policy: EscalationPolicy,
     now: datetime,
 ) -> Page:
-    """Copy the policy into a new page and run its first step now."""
+    """Copy the policy into a new page and run its first step, in this
+    transaction: the first messages are queued the moment the page exists,
+    with no timer job in between."""
     page = Page(
         subject_type=subject_type,
         subject_id=subject_id,
@@ -143,7 +164,7 @@ def start(
         now,
         policy=policy.slug,
     )
-    _queue_step(session, page, now, step=0, loop=0, due=now)
+    _run_step(session, page, step=0, loop=0, now=now)
     return page
 
 
@@ -167,6 +188,10 @@ def run_step(
     page = session.get(Page, page_id, with_for_update=True)
     if page is None or page.status != "active" or page.generation != generation:
         return  # acknowledged, resolved or restarted since this timer was set
+    _run_step(session, page, step, loop, now)
+
+
+def _run_step(session: Session, page: Page, step: int, loop: int, now: datetime) -> None:
     policy = escalation.policy_from_snapshot(page.policy)
     if step >= len(policy.steps) or not still_wanted(session, page, now):
         return

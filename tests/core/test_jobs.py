@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import threading
+import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -15,7 +17,7 @@ from fireline.core.db import Database
 from fireline.core.errors import Conflict
 from fireline.core.jobs import queue
 from fireline.core.jobs.models import Job, JobState
-from fireline.core.jobs.worker import Worker
+from fireline.core.jobs.worker import BackgroundWorker, Worker
 from tests.e2e import job_handlers
 from tests.e2e.job_handlers import create_runs_table
 
@@ -34,6 +36,22 @@ def runs(db: Database) -> list[tuple[int, str]]:
     with db.engine.connect() as connection:
         rows = connection.execute(text("SELECT job_id, worker FROM job_test_runs ORDER BY job_id"))
         return [(r[0], r[1]) for r in rows]
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def settled(worker: Worker) -> bool:
+    """The worker has polled and has not polled again for half a second."""
+    before = worker.polls
+    time.sleep(0.5)
+    return before > 0 and worker.polls == before
 
 
 def job(db: Database, job_id: int) -> Job:
@@ -252,3 +270,84 @@ def test_an_idle_worker_sleeps_only_until_the_next_job_comes_due(
     assert worker.run_once() == 1  # the first is due now
     assert worker.run_once() == 0
     assert worker.idle_seconds() == poll  # the other is an hour away
+
+
+def test_an_effect_runs_after_its_handler_commits_and_its_outcome_completes_the_job(
+    db: Database, clock: FixedClock, worker: Worker
+) -> None:
+    job_id = add(db, clock, kind="test.effect")
+    assert worker.run_once() == 1
+    # The effect saw the handler's row from another connection: it ran with
+    # the handler's transaction committed, not inside it.
+    assert runs(db) == [(job_id, "prepared"), (job_id, "saw 1 committed")]
+    done = job(db, job_id)
+    assert done.state == "done" and done.attempts == 1
+
+
+def test_a_failed_effect_fails_its_job_which_runs_again_from_the_start(
+    db: Database, clock: FixedClock, worker: Worker
+) -> None:
+    job_id = add(db, clock, kind="test.effect", payload={"fail": True})
+    assert worker.run_once() == 1
+    failed = job(db, job_id)
+    assert failed.state == "queued" and failed.attempts == 1
+    assert failed.last_error == "ConnectionError: the receiver hung up"
+    assert runs(db) == [(job_id, "prepared")]  # nothing recorded for the failed effect
+
+
+def test_a_record_that_fails_is_tried_again_alone_and_the_effect_is_not_performed_again(
+    db: Database, clock: FixedClock, worker: Worker
+) -> None:
+    job_handlers.RECORD_FAILURES.clear()
+    job_id = add(db, clock, kind="test.effect", payload={"record_fails": 2})
+    assert worker.run_once() == 1
+    done = job(db, job_id)
+    assert done.state == "done" and done.attempts == 1
+    # Performed once; the two failed records left nothing behind.
+    assert runs(db) == [(job_id, "prepared"), (job_id, "saw 1 committed")]
+
+
+def test_a_record_that_keeps_failing_fails_its_job(
+    db: Database, clock: FixedClock, worker: Worker
+) -> None:
+    job_handlers.RECORD_FAILURES.clear()
+    job_id = add(db, clock, kind="test.effect", payload={"record_fails": 99})
+    assert worker.run_once() == 1
+    failed = job(db, job_id)
+    assert failed.state == "queued" and failed.attempts == 1
+    assert failed.last_error == "ConnectionResetError: the database went away for a moment"
+    assert runs(db) == [(job_id, "prepared")]
+
+
+def test_a_batch_performs_its_effects_side_by_side(
+    db: Database, clock: FixedClock, worker: Worker
+) -> None:
+    # Three effects that each wait for the other two: one after another,
+    # the first would time out at the barrier, which breaks it for all.
+    job_handlers.MEETING["three"] = threading.Barrier(3)
+    ids = [add(db, clock, kind="test.effect", payload={"meet": "three"}) for _ in range(3)]
+    assert worker.run_once() == 3
+    assert not job_handlers.MEETING["three"].broken
+    assert {job(db, i).state for i in ids} == {"done"}
+    assert sorted(r for r in runs(db) if r[1] != "prepared") == [
+        (i, "saw 1 committed") for i in ids
+    ]
+
+
+def test_a_committed_job_wakes_the_idle_worker_of_its_process(
+    db: Database, clock: FixedClock, settings: Settings
+) -> None:
+    with db.engine.begin() as connection:
+        create_runs_table(connection)
+    slow_poll = settings.model_copy(
+        update={"job_modules": ["tests.e2e.job_handlers"], "worker_poll_seconds": 60}
+    )
+    background = BackgroundWorker(db, clock, slow_poll)
+    background.start()
+    try:
+        assert wait_until(lambda: settled(background.worker))  # it went idle for a minute
+        job_id = add(db, clock)
+        # A poll a minute would leave it queued; the commit's bell wakes the worker.
+        assert wait_until(lambda: job(db, job_id).state == "done", seconds=20)
+    finally:
+        background.stop()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from fireline.core import audit
 from fireline.core.audit import Actor
 from fireline.core.errors import Conflict, InvalidInput, NotFound
+from fireline.core.jobs import doorbell
 from fireline.core.jobs.backoff import retry_delay
 from fireline.core.jobs.models import Job, JobState
 
@@ -29,6 +30,9 @@ DEFAULT_MAX_ATTEMPTS = 8
 # worker that first claims the job writes its FIRELINE_JOB_MAX_ATTEMPTS there.
 WORKER_LIMIT = 0
 MAX_ERROR_LENGTH = 2000
+# session.info key: where a worker collects the jobs its handler queues that
+# are due at once (see Worker._follow_up).
+DUE_NOW = "fireline.jobs.due_now"
 
 
 def enqueue(
@@ -60,10 +64,12 @@ def enqueue(
         "created_at": now,
         "updated_at": now,
     }
+    doorbell.job_queued(session)
     if idempotency_key is None:
         job = Job(**values)
         session.add(job)
         session.flush()
+        _note_due_now(session, job, now)
         return job
     # INSERT … ON CONFLICT DO NOTHING: two concurrent enqueuers of one key make one row.
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -75,8 +81,15 @@ def enqueue(
     )
     created = session.scalars(statement).first()
     if created is not None:
+        _note_due_now(session, created, now)
         return created
     return session.scalars(select(Job).where(Job.idempotency_key == idempotency_key)).one()
+
+
+def _note_due_now(session: Session, job: Job, now: datetime) -> None:
+    due_now = session.info.get(DUE_NOW)
+    if due_now is not None and job.due_at <= now:
+        due_now.append(job)
 
 
 def _claimable(now: datetime) -> Any:
@@ -94,6 +107,27 @@ def claim(
     limit: int,
     default_max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> list[int]:
+    """The ids of :func:`claim_jobs`."""
+    jobs = claim_jobs(
+        session,
+        worker_id=worker_id,
+        now=now,
+        lease=lease,
+        limit=limit,
+        default_max_attempts=default_max_attempts,
+    )
+    return [job.id for job in jobs]
+
+
+def claim_jobs(
+    session: Session,
+    *,
+    worker_id: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    default_max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> list[Job]:
     """Take up to ``limit`` due jobs, oldest due first, and lease them to ``worker_id``.
 
     A running job whose lease ran out belonged to a worker that died (or hung);
@@ -103,23 +137,39 @@ def claim(
     query = select(Job).where(_claimable(now)).order_by(Job.due_at, Job.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    claimed: list[int] = []
+    claimed: list[Job] = []
     for job in session.scalars(query):
-        job.updated_at = now
         if job.max_attempts == WORKER_LIMIT:
             job.max_attempts = default_max_attempts
         if job.state == JobState.running.value and job.attempts >= job.max_attempts:
             job.state = JobState.dead.value
             job.last_error = f"abandoned by {job.locked_by} after {job.attempts} attempts"
-            job.locked_by, job.locked_until, job.finished_at = None, None, now
+            job.locked_by, job.locked_until, job.finished_at, job.updated_at = None, None, now, now
             continue
-        job.state = JobState.running.value
-        job.locked_by = worker_id
-        job.locked_until = now + lease
-        job.attempts += 1
-        claimed.append(job.id)
+        take(
+            job,
+            worker_id=worker_id,
+            now=now,
+            lease=lease,
+            default_max_attempts=default_max_attempts,
+        )
+        claimed.append(job)
     session.flush()
     return claimed
+
+
+def take(
+    job: Job, *, worker_id: str, now: datetime, lease: timedelta, default_max_attempts: int
+) -> None:
+    """Lease one job to ``worker_id``: a claimed job, or one the worker's own
+    handler has just queued in the transaction it holds."""
+    if job.max_attempts == WORKER_LIMIT:
+        job.max_attempts = default_max_attempts
+    job.state = JobState.running.value
+    job.locked_by = worker_id
+    job.locked_until = now + lease
+    job.attempts += 1
+    job.updated_at = now
 
 
 def next_due(session: Session) -> datetime | None:

@@ -7,7 +7,7 @@ import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -49,7 +49,28 @@ class JobContext:
     settings: Settings
 
 
-Handler = Callable[[JobContext], None]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Effect(Generic[T]):
+    """Work a handler leaves to be done outside its transaction: a message to
+    send, a request to make.
+
+    The worker calls ``perform()`` with no transaction open (beside other
+    jobs' effects, on a pool of threads, so that one slow mail server holds
+    neither the database nor the queue), then ``record(ctx, result)`` in a new
+    transaction that also completes the job. What ``perform`` needs must be
+    plain data, not rows of the handler's session. If ``perform`` raises, or
+    the worker dies before ``record`` commits, the job runs again from the
+    start: effects happen at least once, as every effect of a job does.
+    """
+
+    perform: Callable[[], T]
+    record: Callable[[JobContext, T], None]
+
+
+Handler = Callable[[JobContext], Effect[Any] | None]
 
 
 class UnknownJobKind(LookupError):

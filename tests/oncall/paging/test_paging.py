@@ -103,7 +103,10 @@ def timeline(client: TestClient, who: Persona, group_ref: str) -> list[dict[str,
 
 
 def mails_to(mailbox: Mailbox, address: str) -> list[Message]:
-    return [message_from_bytes(raw) for _, rcpt, raw in mailbox.messages if address in rcpt]
+    """Verification mails first, then the rest in order of arrival: a new
+    contact method's verification and its first page go out together."""
+    mails = [message_from_bytes(raw) for _, rcpt, raw in mailbox.messages if address in rcpt]
+    return sorted(mails, key=lambda mail: mail["X-Fireline-Kind"] != "verify")
 
 
 def body_of(mail: Message) -> str:
