@@ -137,6 +137,12 @@ class Mailbox:
         self.messages: list[tuple[str, list[str], bytes]] = []
         self.rcpt_reply: str | None = None
         self.port = 0
+        self.greetings = 0  # EHLOs: one per connection
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # type: ignore[no-untyped-def]
+        self.greetings += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
         if self.rcpt_reply:
@@ -172,4 +178,5 @@ def smtp_server() -> Iterator[Mailbox]:
 def mailbox(smtp_server: Mailbox) -> Mailbox:
     smtp_server.messages.clear()
     smtp_server.rcpt_reply = None
+    smtp_server.greetings = 0
     return smtp_server

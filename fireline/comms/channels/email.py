@@ -1,4 +1,4 @@
-"""E-mail over SMTP.
+"""E-mail over SMTP, on connections kept open between messages (see smtp_pool).
 
 Target: ``{"address": "ana@example.com"}``.
 
@@ -12,7 +12,6 @@ no List-Unsubscribe, and Auto-Submitted keeps auto-responders quiet.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import smtplib
@@ -31,6 +30,7 @@ from fireline.comms.channels.base import (
     TargetInvalid,
 )
 from fireline.comms.channels.common import only_fields, text_field
+from fireline.comms.channels.smtp_pool import SmtpPool
 
 __all__ = ["EmailChannel", "SmtpSettings", "message_id"]
 
@@ -38,6 +38,8 @@ __all__ = ["EmailChannel", "SmtpSettings", "message_id"]
 # labels. Anything stranger is more likely a typo than a real address.
 _LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}")
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+# Connections to the mail server, kept open between messages of this process.
+connections = SmtpPool()
 
 
 def normalise_address(value: str) -> str:
@@ -139,28 +141,13 @@ class EmailChannel:
         return Delivery.sent(f"accepted by {smtp.host}", provider_id=email["Message-ID"])
 
 
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One context for every message: making one loads the system's CA
-    certificates, which cost tens of milliseconds a message."""
-    return ssl.create_default_context()
-
-
 def _transmit(email: EmailMessage, address: str, smtp: SmtpSettings) -> None:
-    connection: smtplib.SMTP
-    if smtp.implicit_tls:
-        connection = smtplib.SMTP_SSL(
-            smtp.host, smtp.port, timeout=smtp.timeout, context=_tls_context()
-        )
-    else:
-        connection = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
-    with connection:
-        if smtp.starttls and not smtp.implicit_tls:
-            connection.starttls(context=_tls_context())
-        if smtp.user:
-            connection.login(smtp.user, smtp.password)
-        envelope_sender = parseaddr(smtp.sender)[1] or smtp.sender
+    envelope_sender = parseaddr(smtp.sender)[1] or smtp.sender
+
+    def deliver(connection: smtplib.SMTP) -> None:
         connection.send_message(email, from_addr=envelope_sender, to_addrs=[address])
+
+    connections.send(smtp, deliver)
 
 
 def _by_code(code: int, what: str) -> Delivery:
