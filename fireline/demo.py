@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from fireline.alerts.demo import seed_alerts
 from fireline.catalog import service as catalog
+from fireline.comms.status.demo import seed_status_page
 from fireline.core.audit import Actor
 from fireline.incidents.demo import seed_incidents
 from fireline.oncall.demo import seed_oncall
@@ -71,6 +72,7 @@ def seed(session: Session, *, now: datetime, password: str, plan: Plan | None = 
     # On-call first: the demo alerts' pages go out through its policies.
     seed_oncall(session, now)
     seed_alerts(session, now)
+    seed_status_page(session, now)
     for old in session.scalars(
         select(ApiToken).where(
             ApiToken.user_id == admin.id,

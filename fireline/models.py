@@ -12,6 +12,19 @@ from fireline.alerts.models import (
     Silence,
 )
 from fireline.catalog.models import Service
+from fireline.comms.rooms.models import ChatRoom
+from fireline.comms.status.models import (
+    Component,
+    ComponentGroup,
+    ComponentService,
+    ComponentStatusChange,
+    PublicIncident,
+    PublicIncidentComponent,
+    PublicUpdate,
+    StatusPageSettings,
+    Subscriber,
+    UpdateTemplate,
+)
 from fireline.core.audit import AuditEvent
 from fireline.core.db import Base
 from fireline.core.jobs.models import Job, JobState
@@ -49,6 +62,11 @@ __all__ = [
     "Base",
     "CalendarFeed",
     "ChangeEvent",
+    "ChatRoom",
+    "Component",
+    "ComponentGroup",
+    "ComponentService",
+    "ComponentStatusChange",
     "ContactMethod",
     "EscalationPolicy",
     "Heartbeat",
@@ -65,6 +83,9 @@ __all__ = [
     "NotificationRule",
     "Page",
     "Participant",
+    "PublicIncident",
+    "PublicIncidentComponent",
+    "PublicUpdate",
     "RoleAssignment",
     "RoutingRule",
     "Schedule",
@@ -72,10 +93,13 @@ __all__ = [
     "ScheduleOverride",
     "Service",
     "Silence",
+    "StatusPageSettings",
+    "Subscriber",
     "Task",
     "Team",
     "TeamMembership",
     "TimelineEvent",
+    "UpdateTemplate",
     "User",
     "WebSession",
 ]

@@ -23,6 +23,7 @@ from fireline.cli import (
     people,
     plan,
     server,
+    status,
 )
 
 
@@ -32,5 +33,17 @@ def main() -> None:
     """fireline: incident response from the first alert to the last lesson learned."""
 
 
-for module in (server, people, demo, incidents, alerts, oncall, jobs, plan, audit, archive):
+for module in (
+    server,
+    people,
+    demo,
+    incidents,
+    alerts,
+    oncall,
+    status,
+    jobs,
+    plan,
+    audit,
+    archive,
+):
     module.register(main)

@@ -66,9 +66,14 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
     return {"error": {"code": code, "message": message, "field": field}}
 
 
+_LOCATIONS = ("body", "query", "path", "header", "cookie")
+
+
 def _field_from_loc(loc: Sequence[Any]) -> str | None:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
-    return ".".join(parts) or None
+    """("body", "severity") -> "severity". Only the leading location goes: a
+    field may itself be called "body"."""
+    parts = list(loc[1:] if loc and loc[0] in _LOCATIONS else loc)
+    return ".".join(str(p) for p in parts) or None
 
 
 def describe_validation_error(err: dict[str, Any]) -> str:

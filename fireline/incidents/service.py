@@ -3,6 +3,7 @@ appends a timeline event whose audit record joins the hash chain."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,17 @@ MAX_TITLE = 300
 
 
 # --- the timeline -----------------------------------------------------------------
+
+
+# Told of every timeline event in its transaction, so that features built on
+# incidents (chat rooms) can react without incidents knowing them.
+EventListener = Callable[[Session, Incident, TimelineEvent], None]
+_listeners: list[EventListener] = []
+
+
+def on_event(listener: EventListener) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
 def record_event(
@@ -73,6 +85,8 @@ def record_event(
     )
     session.add(event)
     session.flush()
+    for listener in _listeners:
+        listener(session, incident, event)
     return event
 
 

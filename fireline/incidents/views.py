@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from fireline.catalog.models import Service
+from fireline.comms.stakeholders.page_context import stakeholder_context
+from fireline.comms.status.admin_kit import public_update_context
 from fireline.core.deps import Principal, get_now, get_session
 from fireline.core.errors import AppError, InvalidInput
 from fireline.core.ids import as_row_id
@@ -198,7 +200,7 @@ async def declare(
     return _see(incident)
 
 
-def _incident_page(
+def render_incident_page(
     request: Request,
     principal: Principal,
     session: Session,
@@ -229,6 +231,8 @@ def _incident_page(
         ).all(),
         "active_roles": [r for r in incident.roles if r.ended_at is None],
         "can_act": principal.can(Role.responder),
+        **public_update_context(session, incident),
+        **stakeholder_context(session, plan, incident, now),
         **extra,
     }
     return render(request, "incidents/show.html", context, principal=principal, status_code=status)
@@ -252,7 +256,7 @@ def incident_page(
     plan: Plan = Depends(get_plan),
 ) -> Response:
     incident = _visible(session, principal, ref)
-    return _incident_page(request, principal, session, plan, now, incident, kind=kind or None)
+    return render_incident_page(request, principal, session, plan, now, incident, kind=kind or None)
 
 
 @router.get("/{ref}/timeline")
@@ -351,7 +355,7 @@ async def incident_action(
     except AppError as exc:
         session.rollback()
         incident = _visible(session, principal, ref)
-        return _incident_page(
+        return render_incident_page(
             request,
             principal,
             session,

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 from fireline.comms import channels
 from fireline.comms.channels.base import Delivery, Message, SendContext
 from fireline.core.jobs import queue
-from fireline.core.jobs.registry import Effect, JobContext, job_handler
+from fireline.core.jobs.registry import Effect, EffectNotDone, JobContext, job_handler
 
 KIND = "notify.email"
 
 
-class EmailNotSent(RuntimeError):
+class EmailNotSent(EffectNotDone):
     """The job fails and the worker tries it again after a backoff."""
 
 

@@ -83,7 +83,7 @@ def inputs_for(kind: str) -> tuple[TargetInput, ...]:
     return TARGET_INPUTS.get(kind, (TargetInput("json", "Target (JSON)", "json", True),))
 
 
-def _target_of(kind: str, form: FormData) -> dict[str, Any]:
+def target_of(kind: str, form: FormData) -> dict[str, Any]:
     if kind not in channels.kinds():
         return {}  # the use case refuses the kind itself
     if kind not in TARGET_INPUTS:
@@ -203,7 +203,7 @@ def add_method(
             now=now,
             user=_me(session, principal),
             kind=kind,
-            target=_target_of(kind, form),
+            target=target_of(kind, form),
             label=text(form, "label", 200),
         )
     except AppError as exc:

@@ -53,6 +53,7 @@ def plan_problems(plan: Plan) -> list[Problem]:
         *_business_hours(plan),
         *_extra_days(plan),
         *_severities(plan),
+        *_audiences(plan),
         *(p for i, lc in enumerate(plan.lifecycles) for p in lifecycle_problems(lc, i)),
         *_incident_types(plan),
         *_classification(plan),
@@ -114,6 +115,25 @@ def _severities(plan: Plan) -> list[Problem]:
             if not _EMAIL.fullmatch(contact):
                 where = ("severities", index, "escalation_contacts", c_index)
                 problems.append(Problem(where, f"{contact!r} is not an e-mail address"))
+        audiences = [a.key for a in plan.audiences]
+        for a_index, audience in enumerate(severity.stakeholders):
+            if audience not in audiences:
+                where = ("severities", index, "stakeholders", a_index)
+                problems.append(Problem(where, unknown("audience", audience, audiences)))
+    return problems
+
+
+def _audiences(plan: Plan) -> list[Problem]:
+    problems = _duplicates([a.key for a in plan.audiences], ("audiences",), "audience")
+    for index, audience in enumerate(plan.audiences):
+        for e_index, email in enumerate(audience.emails):
+            if not _EMAIL.fullmatch(email):
+                where: Location = ("audiences", index, "emails", e_index)
+                problems.append(Problem(where, f"{email!r} is not an e-mail address"))
+        for c_index, url in enumerate(audience.chat):
+            if "://" not in url:
+                where = ("audiences", index, "chat", c_index)
+                problems.append(Problem(where, f"{url!r} is not an Apprise URL like slack://…"))
     return problems
 
 

@@ -210,6 +210,26 @@ class Severity(Strict):
     escalation_contacts: list[str] = Field(
         default_factory=list, description="e-mail addresses told of SLA warnings and breaches"
     )
+    update_every: Duration = Field(
+        default_factory=Duration,
+        description="how often stakeholders are told how it goes; best effort: no cadence",
+    )
+    stakeholders: list[str] = Field(
+        default_factory=list, description="audience keys that get every stakeholder update"
+    )
+
+
+class Audience(Strict):
+    """People told of incidents beyond those working on them: executives,
+    support, a customer-facing team."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(min_length=1)
+    emails: list[str] = Field(default_factory=list, description="e-mail addresses")
+    chat: list[str] = Field(
+        default_factory=list,
+        description="Apprise URLs of chat rooms (Slack, Teams, Mattermost, Discord, …)",
+    )
 
 
 class Lifecycle(Strict):
@@ -290,6 +310,7 @@ class Plan(Strict):
     incident_types: list[IncidentType] = Field(min_length=1)
     roles: list[Role] = Field(min_length=1)
     classification: Classification = Field(default_factory=Classification)
+    audiences: list[Audience] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> Plan:
@@ -322,8 +343,11 @@ class Plan(Strict):
     def role(self, key: str) -> Role:
         return _by_key(self.roles, key, "role")
 
+    def audience(self, key: str) -> Audience:
+        return _by_key(self.audiences, key, "audience")
 
-_Keyed = TypeVar("_Keyed", Severity, IncidentType, Lifecycle, Role)
+
+_Keyed = TypeVar("_Keyed", Severity, IncidentType, Lifecycle, Role, Audience)
 
 
 def _by_key(items: list[_Keyed], key: str, what: str) -> _Keyed:

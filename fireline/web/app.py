@@ -16,6 +16,15 @@ from fireline.alerts.api import router as alerts_router
 from fireline.alerts.ingest import Ingest, IngestCollector, IngestRouter
 from fireline.alerts.views import router as alert_pages_router
 from fireline.catalog.api import router as services_router
+from fireline.comms.rooms.views import router as chat_rooms_router
+from fireline.comms.stakeholders.api import router as stakeholders_router
+from fireline.comms.stakeholders.views import router as stakeholder_pages_router
+from fireline.comms.status.admin_views import router as status_admin_router
+from fireline.comms.status.api import router as status_api_router
+from fireline.comms.status.public_views import router as status_page_router
+from fireline.comms.status.statuspage_api import router as statuspage_router
+from fireline.comms.status.subscribe_views import router as status_subscribe_router
+from fireline.comms.status.subscribers_api import router as status_subscribers_router
 from fireline.core import log_redaction, migrate
 from fireline.core.api_docs import router as api_docs_router
 from fireline.core.audit_api import router as audit_router
@@ -105,6 +114,7 @@ def create_app(
         alerts_router,
         incidents_router,
         incident_work_router,
+        stakeholders_router,
         oncall_router,
         feeds_router,
         load_router,
@@ -112,6 +122,14 @@ def create_app(
         act_router,
         jobs_router,
         audit_router,
+        status_subscribers_router,
+        status_api_router,
+        statuspage_router,
+        status_page_router,
+        status_subscribe_router,
+        status_admin_router,
+        chat_rooms_router,
+        stakeholder_pages_router,
         alert_pages_router,
         oncall_pages_router,
         web_router,

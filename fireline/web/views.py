@@ -30,11 +30,6 @@ router.include_router(incident_views.router)
 
 # Areas whose pages arrive with later features; each says what it will hold.
 AREAS = {
-    "/statuspage": (
-        "Status page",
-        "The public status page: components, public incident updates, scheduled maintenance and subscribers.",
-        "Nothing is published yet.",
-    ),
     "/postmortems": (
         "Post-mortems",
         "Blameless post-mortems drafted from incident timelines, with action items tracked to closure.",

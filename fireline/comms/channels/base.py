@@ -53,6 +53,9 @@ class Message:
     html: str | None = None
     ack_url: str | None = None  # signed one-click links (fireline.comms.links)
     resolve_url: str | None = None
+    # Mail a reader asked for (status updates) can be left in one click;
+    # pages cannot, and have none.
+    unsubscribe_url: str | None = None
 
     @property
     def subject(self) -> str:

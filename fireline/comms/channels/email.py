@@ -7,7 +7,8 @@ retry of one delivery carries the same Message-ID and a mail system (or a
 person's filter) can drop the duplicate. With an HTML body the message is
 multipart/alternative (text first, HTML preferred by readers that show
 it); without one it is a single text/plain part. Pages are not bulk mail:
-no List-Unsubscribe, and Auto-Submitted keeps auto-responders quiet.
+no List-Unsubscribe, and Auto-Submitted keeps auto-responders quiet. Mail
+someone subscribed to (status updates) carries a one-click List-Unsubscribe.
 """
 
 from __future__ import annotations
@@ -101,6 +102,11 @@ class EmailChannel:
         if message.urgency == "high" and message.kind == "page":
             email["Importance"] = "high"
             email["X-Priority"] = "1"
+        if message.unsubscribe_url:
+            # RFC 2369 and RFC 8058: mail clients show an unsubscribe button
+            # that POSTs "List-Unsubscribe=One-Click" to the URL.
+            email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+            email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         email.set_content(message.text)
         if message.html:
             email.add_alternative(message.html, subtype="html")

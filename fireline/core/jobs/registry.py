@@ -24,6 +24,9 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "fireline.alerts.heartbeats",
     "fireline.oncall.jobs",
     "fireline.oncall.feed_jobs",
+    "fireline.comms.status.jobs",
+    "fireline.comms.stakeholders.jobs",
+    "fireline.comms.rooms.jobs",
 )
 
 
@@ -68,6 +71,13 @@ class Effect(Generic[T]):
 
     perform: Callable[[], T]
     record: Callable[[JobContext, T], None]
+
+
+class EffectNotDone(RuntimeError):
+    """Raised by an effect's ``record`` when the effect did not work (a mail
+    server said "later"): its job fails at once, to be retried after a
+    backoff. Anything else a ``record`` raises is taken for a failure of the
+    record itself, which is tried again before the job is failed."""
 
 
 Handler = Callable[[JobContext], Effect[Any] | None]

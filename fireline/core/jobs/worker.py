@@ -35,6 +35,7 @@ from fireline.core.jobs import doorbell, queue
 from fireline.core.jobs.models import Job, JobState
 from fireline.core.jobs.registry import (
     Effect,
+    EffectNotDone,
     JobContext,
     UnknownJobKind,
     handler_for,
@@ -324,6 +325,9 @@ class Worker:
                 try:
                     with session.begin_nested():
                         states[item.job_id] = self._record_one(session, item, result.value, now)
+                except EffectNotDone as exc:
+                    failed[item.job_id] = describe_error(exc)
+                    states[item.job_id] = self._fail(session, item.job_id, failed[item.job_id])
                 except Exception:  # tried again alone, below
                     again.append((item, result.value))
             session.commit()
@@ -347,6 +351,9 @@ class Worker:
             try:
                 with self.db.transaction() as session:
                     return self._record_one(session, item, value, self.clock.now()), None
+            except EffectNotDone as exc:
+                error = describe_error(exc)
+                break
             except Exception as exc:  # as in _handle: the worker must go on
                 error = describe_error(exc)
         with self.db.transaction() as session:
