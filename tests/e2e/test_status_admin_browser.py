@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from fireline.comms.status import service
+from fireline.comms.status import components, service
 from fireline.core.clock import FixedClock
 from fireline.core.db import Database
 from fireline.core.deps import Principal
@@ -26,11 +26,11 @@ def make_components(client, db: Database, clock: FixedClock, manager: Persona) -
     assert manager.user_id is not None and manager.email is not None
     principal = Principal(manager.user_id, manager.email, "Manager", Role.manager, "UTC", "token")
     with db.transaction() as session:
-        group = service.create_group(session, principal, clock.now(), name="Core")
-        service.create_component(
+        group = components.create_group(session, principal, clock.now(), name="Core")
+        components.create_component(
             session, principal, clock.now(), name="API", group=group.id, services=["checkout"]
         )
-        service.create_component(session, principal, clock.now(), name="Docs")
+        components.create_component(session, principal, clock.now(), name="Docs")
 
 
 def test_public_update_from_an_incident_shows_on_the_status_page(

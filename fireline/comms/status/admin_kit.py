@@ -38,7 +38,7 @@ from fireline.people.models import User
 
 STATUS_FIELD = "component.{}"
 SHOWN_FIELD = "was.{}"
-# Public codes are made by service.new_code; anything else cannot name one.
+# Public codes are made by inputs.new_code; anything else cannot name one.
 CODE = re.compile(r"^[a-z0-9]{1,32}$")
 
 

@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from fireline.catalog.models import Service
-from fireline.comms.status import publish_views, service
+from fireline.comms.status import components, publish_views, service
 from fireline.comms.status.admin_kit import (
     component_input,
     component_values,
@@ -109,7 +109,7 @@ def set_status(
     component = _component(session, principal, component_id)
     try:
         status = text(form, "status", 32)
-        service.set_component_status(session, principal, now, component, status)
+        components.set_component_status(session, principal, now, component, status)
     except AppError as exc:
         session.rollback()
         failure = failed(exc, f"component-{component_id}", "status")
@@ -166,7 +166,7 @@ def add_component(
     now: datetime = Depends(get_now),
 ) -> Response:
     try:
-        service.create_component(session, principal, now, **component_input(form))
+        components.create_component(session, principal, now, **component_input(form))
     except AppError as exc:
         session.rollback()
         return _components_page(
@@ -191,7 +191,7 @@ def add_group(
     now: datetime = Depends(get_now),
 ) -> Response:
     try:
-        service.create_group(
+        components.create_group(
             session,
             principal,
             now,
@@ -264,7 +264,7 @@ def edit_component(
 ) -> Response:
     component = _component(session, principal, component_id)
     try:
-        service.update_component(session, principal, now, component, **component_input(form))
+        components.update_component(session, principal, now, component, **component_input(form))
     except AppError as exc:
         session.rollback()
         return _edit_page(
@@ -359,7 +359,7 @@ def _settings_page(
     status: int = 200,
     **extra: Any,
 ) -> Response:
-    settings = service.page_settings(session, now)
+    settings = components.page_settings(session, now)
     context = {
         "title": "Status page settings",
         "settings_form": {name: getattr(settings, name) for name in SETTINGS_FIELDS},
@@ -390,7 +390,7 @@ def save_settings(
 ) -> Response:
     try:
         values = {name: text(form, name, 2000) for name in SETTINGS_FIELDS}
-        service.update_page_settings(session, principal, now, **values)
+        components.update_page_settings(session, principal, now, **values)
     except AppError as exc:
         session.rollback()
         return _settings_page(

@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Fiel
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from fireline.comms.status import service
+from fireline.comms.status import components, service
 from fireline.comms.status.models import CLOSED_STATUSES, Component, ComponentGroup, PublicIncident
 from fireline.core.deps import (
     Principal,
@@ -121,7 +121,7 @@ class PagePatch(Strict):
 
 @router.get(f"{PREFIX}/page", response_model=PageOut)
 def get_page(principal: Viewer, session: Db, now: Now) -> PageOut:
-    page = service.page_settings(session, now)
+    page = components.page_settings(session, now)
     # The first read makes the row with its defaults; keep it, so page.id stays put.
     session.commit()
     return PageOut.of(page)
@@ -129,7 +129,7 @@ def get_page(principal: Viewer, session: Db, now: Now) -> PageOut:
 
 @router.patch(f"{PREFIX}/page", response_model=PageOut)
 def update_page(body: PagePatch, principal: Manager, session: Db, now: Now) -> PageOut:
-    page = service.update_page_settings(session, principal, now, **body.model_dump())
+    page = components.update_page_settings(session, principal, now, **body.model_dump())
     session.commit()
     return PageOut.of(page)
 
@@ -167,15 +167,15 @@ def list_groups(principal: Viewer, session: Db) -> list[GroupOut]:
 
 @router.post(f"{PREFIX}/groups", response_model=GroupOut, status_code=201)
 def create_group(body: GroupIn, principal: Manager, session: Db, now: Now) -> GroupOut:
-    group = service.create_group(session, principal, now, **body.model_dump())
+    group = components.create_group(session, principal, now, **body.model_dump())
     session.commit()
     return GroupOut.of(group)
 
 
 @router.patch(f"{PREFIX}/groups/{{ref}}", response_model=GroupOut)
 def update_group(ref: str, body: GroupPatch, principal: Manager, session: Db, now: Now) -> GroupOut:
-    group = service.find_group(session, _ref(ref))
-    service.update_group(session, principal, now, group, **body.model_dump(exclude_none=True))
+    group = components.find_group(session, _ref(ref))
+    components.update_group(session, principal, now, group, **body.model_dump(exclude_none=True))
     session.commit()
     return GroupOut.of(group)
 
@@ -232,26 +232,26 @@ def list_components(principal: Viewer, session: Db) -> list[ComponentOut]:
 
 @router.post(f"{PREFIX}/components", response_model=ComponentOut, status_code=201)
 def create_component(body: ComponentIn, principal: Manager, session: Db, now: Now) -> ComponentOut:
-    component = service.create_component(session, principal, now, **body.model_dump())
+    component = components.create_component(session, principal, now, **body.model_dump())
     session.commit()
     return ComponentOut.of(component)
 
 
 @router.get(f"{PREFIX}/components/{{ref}}", response_model=ComponentOut)
 def get_component(ref: str, principal: Viewer, session: Db) -> ComponentOut:
-    return ComponentOut.of(service.find_component(session, _ref(ref)))
+    return ComponentOut.of(components.find_component(session, _ref(ref)))
 
 
 @router.patch(f"{PREFIX}/components/{{ref}}", response_model=ComponentOut)
 def update_component(
     ref: str, body: ComponentPatch, principal: Manager, session: Db, now: Now
 ) -> ComponentOut:
-    component = service.find_component(session, _ref(ref))
+    component = components.find_component(session, _ref(ref))
     changes = body.model_dump(exclude_none=True)
     # An explicit null takes the component out of its group, as "" does.
     if "group" in body.model_fields_set and body.group is None:
         changes["group"] = ""
-    service.update_component(session, principal, now, component, **changes)
+    components.update_component(session, principal, now, component, **changes)
     session.commit()
     return ComponentOut.of(component)
 
@@ -260,8 +260,8 @@ def update_component(
 def set_component_status(
     ref: str, body: ComponentStatusIn, principal: Responder, session: Db, now: Now
 ) -> ComponentOut:
-    component = service.find_component(session, _ref(ref))
-    service.set_component_status(session, principal, now, component, body.status)
+    component = components.find_component(session, _ref(ref))
+    components.set_component_status(session, principal, now, component, body.status)
     session.commit()
     return ComponentOut.of(component)
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fireline.catalog.models import Service
-from fireline.comms.status import service
+from fireline.comms.status import components, service
 from fireline.comms.status.models import Component
 from fireline.incidents.models import Incident
 
@@ -53,14 +53,14 @@ def seed_status_page(session: Session, now: datetime) -> bool:
     known = set(session.scalars(select(Service.slug)))
     # The uptime bars start 90 days back, as if the page had been running since.
     since = now - timedelta(days=90)
-    service.update_page_settings(
+    components.update_page_settings(
         session, None, now, name="Demo Shop Status", support_url="https://example.com/support"
     )
     codes: dict[str, str] = {}
-    for group_name, components in GROUPS.items():
-        group = service.create_group(session, None, since, name=group_name)
-        for name, description, services in components:
-            component = service.create_component(
+    for group_name, members in GROUPS.items():
+        group = components.create_group(session, None, since, name=group_name)
+        for name, description, services in members:
+            component = components.create_component(
                 session,
                 None,
                 since,

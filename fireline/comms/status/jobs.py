@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from fireline.comms import channels
 from fireline.comms.channels.base import Delivery, Message, SendContext
 from fireline.comms.channels.common import http_outcome, post
-from fireline.comms.status import messages, queries, service, subscriptions
+from fireline.comms.status import components, messages, queries, service, subscriptions
 from fireline.comms.status.models import PublicIncident, PublicUpdate, Subscriber
 from fireline.comms.status.statuspage_api import Shape
 from fireline.core.jobs import queue
@@ -110,7 +110,7 @@ def confirm_mail(ctx: JobContext) -> Effect[Any] | None:
     if subscriber is None or subscriber.confirmed_at is not None:
         return None
     key = signing_key(ctx.session, ctx.settings)
-    page = service.page_settings(ctx.session, ctx.now)
+    page = components.page_settings(ctx.session, ctx.now)
     message = messages.confirmation(
         page, ctx.settings.base_url, subscriptions.link_token(key, subscriber, "confirm")
     )
@@ -141,7 +141,7 @@ def deliver(ctx: JobContext) -> Effect[Any] | None:
         return None  # unsubscribed since
     key = signing_key(session, ctx.settings)
     unsubscribe = subscriptions.link_token(key, subscriber, "unsubscribe")
-    page = service.page_settings(session, ctx.now)
+    page = components.page_settings(session, ctx.now)
     base = ctx.settings.base_url
     if subscriber.kind == "webhook":
         body = webhook_body(session, base, update, unsubscribe)

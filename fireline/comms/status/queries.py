@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from fireline.comms.status import service
+from fireline.comms.status import components
 from fireline.comms.status.models import (
     CLOSED_STATUSES,
     Component,
@@ -124,7 +124,7 @@ def reading(db: Database, now: datetime) -> Iterator[Session]:
         if find_settings(session) is None:
             with db.transaction() as writer:
                 if find_settings(writer) is None:
-                    service.page_settings(writer, now)
+                    components.page_settings(writer, now)
             session.rollback()  # a new snapshot, one that sees the row
         yield session
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from fireline.comms.status import service, subscriptions
+from fireline.comms.status import components, subscriptions
 from fireline.comms.status.models import Component, ComponentGroup
 from fireline.core.config import Settings
 from fireline.core.deps import get_now, get_session, get_settings_dep
@@ -41,7 +41,7 @@ def _page(
     request: Request, session: Session, now: datetime, template: str, **context: Any
 ) -> Response:
     status = context.pop("status_code", 200)
-    page = service.page_settings(session, now)
+    page = components.page_settings(session, now)
     values = {
         "page": page,
         "time_zone": page.time_zone,
@@ -91,71 +91,65 @@ async def subscribe(
     return _page(request, session, now, "subscribed.html", kind=how, form=values)
 
 
-def _key(session: Session, settings: Settings) -> bytes:
-    return signing_key(session, settings)
+class _Link:
+    """A request that follows a link mailed to a subscriber."""
+
+    def __init__(
+        self,
+        request: Request,
+        token: str,
+        session: Session = Depends(get_session),
+        now: datetime = Depends(get_now),
+        settings: Settings = Depends(get_settings_dep),
+    ) -> None:
+        self.request, self.token, self.session, self.now = request, token, session, now
+        self.key = signing_key(session, settings)
+
+    def page(self, template: str, **context: Any) -> Response:
+        return _page(self.request, self.session, self.now, template, **context)
+
+    def invalid(self, exc: subscriptions.InvalidLink) -> Response:
+        return self.page("link_invalid.html", message=str(exc), status_code=404)
 
 
 @router.get("/subscribe/confirm/{token}")
-def confirm_form(
-    request: Request,
-    token: str,
-    session: Session = Depends(get_session),
-    now: datetime = Depends(get_now),
-    settings: Settings = Depends(get_settings_dep),
-) -> Response:
+def confirm_form(link: _Link = Depends()) -> Response:
     try:
         subscriber = subscriptions.subscriber_for(
-            session, _key(session, settings), token, subscriptions.CONFIRM
+            link.session, link.key, link.token, subscriptions.CONFIRM
         )
     except subscriptions.InvalidLink as exc:
-        return _page(request, session, now, "link_invalid.html", message=str(exc), status_code=404)
-    return _page(request, session, now, "confirm.html", subscriber=subscriber, token=token)
+        return link.invalid(exc)
+    return link.page("confirm.html", subscriber=subscriber, token=link.token)
 
 
 @router.post("/subscribe/confirm/{token}")
-def confirm(
-    request: Request,
-    token: str,
-    session: Session = Depends(get_session),
-    now: datetime = Depends(get_now),
-    settings: Settings = Depends(get_settings_dep),
-) -> Response:
+def confirm(link: _Link = Depends()) -> Response:
     try:
-        subscriber = subscriptions.confirm(session, _key(session, settings), token, now)
+        subscriber = subscriptions.confirm(link.session, link.key, link.token, link.now)
     except subscriptions.InvalidLink as exc:
-        return _page(request, session, now, "link_invalid.html", message=str(exc), status_code=404)
-    session.commit()
-    return _page(request, session, now, "confirmed.html", subscriber=subscriber)
+        return link.invalid(exc)
+    link.session.commit()
+    return link.page("confirmed.html", subscriber=subscriber)
 
 
 @router.get("/unsubscribe/{token}")
-def unsubscribe_form(
-    request: Request,
-    token: str,
-    session: Session = Depends(get_session),
-    now: datetime = Depends(get_now),
-    settings: Settings = Depends(get_settings_dep),
-) -> Response:
+def unsubscribe_form(link: _Link = Depends()) -> Response:
     try:
         subscriber = subscriptions.subscriber_for(
-            session, _key(session, settings), token, subscriptions.UNSUBSCRIBE
+            link.session, link.key, link.token, subscriptions.UNSUBSCRIBE
         )
     except subscriptions.InvalidLink as exc:
-        return _page(request, session, now, "link_invalid.html", message=str(exc), status_code=404)
-    return _page(request, session, now, "unsubscribe.html", subscriber=subscriber, token=token)
+        return link.invalid(exc)
+    return link.page("unsubscribe.html", subscriber=subscriber, token=link.token)
 
 
 @router.post("/unsubscribe/{token}")
-def unsubscribe(
-    request: Request,
-    token: str,
-    session: Session = Depends(get_session),
-    now: datetime = Depends(get_now),
-    settings: Settings = Depends(get_settings_dep),
-) -> Response:
+def unsubscribe(link: _Link = Depends()) -> Response:
+    """Also what a mail client's one-click unsubscribe (RFC 8058) POSTs to."""
     try:
-        target = subscriptions.unsubscribe(session, _key(session, settings), token)
+        target = subscriptions.unsubscribe(link.session, link.key, link.token)
     except subscriptions.InvalidLink as exc:
-        return _page(request, session, now, "link_invalid.html", message=str(exc), status_code=404)
-    session.commit()
-    return _page(request, session, now, "unsubscribed.html", target=target)
+        return link.invalid(exc)
+    link.session.commit()
+    return link.page("unsubscribed.html", target=target)

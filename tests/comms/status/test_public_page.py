@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from fireline.comms.status import service
+from fireline.comms.status import components, service
 from fireline.core.clock import FixedClock
 from fireline.core.config import Settings
 from fireline.core.db import Database
@@ -98,15 +98,15 @@ def test_only_show_if_degraded_hides_a_component_while_it_is_operational(
     client: TestClient, db: Database, clock: FixedClock, admin: Principal
 ) -> None:
     with db.transaction() as s:
-        hidden = service.create_component(
+        hidden = components.create_component(
             s, admin, clock.now(), name="Legacy FTP", only_show_if_degraded=True
         )
-        service.create_component(s, admin, clock.now(), name="Dashboard")
+        components.create_component(s, admin, clock.now(), name="Dashboard")
     text = html(client, "/status")
     assert "Legacy FTP" not in text and "Dashboard" in text
     with db.transaction() as s:
-        found = service.find_component(s, hidden.code)
-        service.set_component_status(s, admin, clock.now(), found, "degraded_performance")
+        found = components.find_component(s, hidden.code)
+        components.set_component_status(s, admin, clock.now(), found, "degraded_performance")
     text = html(client, "/status")
     assert "Legacy FTP" in text and "Degraded performance" in text
 
@@ -115,7 +115,7 @@ def test_the_uptime_bar_colours_a_day_by_its_worst_status(
     client: TestClient, db: Database, clock: FixedClock, admin: Principal
 ) -> None:
     with db.transaction() as s:
-        component = service.create_component(s, admin, clock.now(), name="Checkout")
+        component = components.create_component(s, admin, clock.now(), name="Checkout")
     clock.advance(hours=1)
     days = days_of(html(client, "/status"), component.code)
     assert len(days) == 90
@@ -123,12 +123,12 @@ def test_the_uptime_bar_colours_a_day_by_its_worst_status(
     assert all(cls == "day-nodata" for cls, _ in days[:-1])  # before it existed
     assert days[-2][1].endswith(": no data")
     with db.transaction() as s:
-        found = service.find_component(s, component.code)
-        service.set_component_status(s, admin, clock.now(), found, "major_outage")
+        found = components.find_component(s, component.code)
+        components.set_component_status(s, admin, clock.now(), found, "major_outage")
     clock.advance(minutes=45)
     with db.transaction() as s:
-        found = service.find_component(s, component.code)
-        service.set_component_status(s, admin, clock.now(), found, "operational")
+        found = components.find_component(s, component.code)
+        components.set_component_status(s, admin, clock.now(), found, "operational")
     clock.advance(minutes=15)
     text = html(client, "/status")
     days = days_of(text, component.code)
@@ -146,7 +146,7 @@ def test_the_brand_colour_comes_from_a_stylesheet_and_the_logo_is_allowed(
     client: TestClient, db: Database, clock: FixedClock, admin: Principal
 ) -> None:
     with db.transaction() as s:
-        service.update_page_settings(
+        components.update_page_settings(
             s,
             admin,
             clock.now(),
@@ -276,10 +276,10 @@ def counting(db: Database) -> Iterator[list[str]]:
 def add_more(db: Database, clock: FixedClock, admin: Principal, n: int) -> None:
     at = clock.now()
     with db.transaction() as s:
-        group = service.create_group(s, admin, at, name=f"Group {n}")
+        group = components.create_group(s, admin, at, name=f"Group {n}")
         for k in range(n):
-            c = service.create_component(s, admin, at, name=f"C{n}-{k}", group=group.code)
-            service.set_component_status(s, admin, at, c, "degraded_performance")
+            c = components.create_component(s, admin, at, name=f"C{n}-{k}", group=group.code)
+            components.set_component_status(s, admin, at, c, "degraded_performance")
             service.open_incident(
                 s, admin, at, name=f"I{n}-{k}", body="b", components={c.code: "partial_outage"}
             )

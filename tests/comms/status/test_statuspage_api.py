@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from fireline.comms.status import service
+from fireline.comms.status import components, service
 from fireline.core.clock import FixedClock
 from fireline.core.config import Settings
 from fireline.core.db import Database
@@ -159,11 +159,11 @@ def build_page(db: Database, clock: FixedClock, admin: Principal) -> Page:
     open one with two updates, an upcoming and an in-progress maintenance."""
     at = clock.now()
     with db.transaction() as s:
-        service.update_page_settings(s, admin, at, name="Acme", time_zone="Europe/Berlin")
-        group = service.create_group(s, admin, at, name="Platform")
-        api = service.create_component(s, admin, at, name="API", group=group.code)
-        web = service.create_component(s, admin, at, name="Website", group=group.code)
-        solo = service.create_component(s, admin, at, name="E-mail", description="Outbound")
+        components.update_page_settings(s, admin, at, name="Acme", time_zone="Europe/Berlin")
+        group = components.create_group(s, admin, at, name="Platform")
+        api = components.create_component(s, admin, at, name="API", group=group.code)
+        web = components.create_component(s, admin, at, name="Website", group=group.code)
+        solo = components.create_component(s, admin, at, name="E-mail", description="Outbound")
         old = service.open_incident(
             s, admin, at + timedelta(hours=1), name="Slow logins", body="Looking", impact="minor"
         )
@@ -376,7 +376,7 @@ def test_maintenance_alone_shows_as_maintenance(
 ) -> None:
     admin, at = principal(personas["admin"]), clock.now()
     with db.transaction() as s:
-        component = service.create_component(s, admin, at, name="Search")
+        component = components.create_component(s, admin, at, name="Search")
         maintenance = service.schedule_maintenance(
             s,
             admin,

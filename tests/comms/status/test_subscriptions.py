@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from fireline.comms.status import service, subscriptions
+from fireline.comms.status import components, service, subscriptions
 from fireline.comms.status.models import Component, PublicIncident, Subscriber
 from fireline.core.clock import FixedClock
 from fireline.core.config import Settings
@@ -43,10 +43,11 @@ def settings(database_url: str, smtp_server: Mailbox) -> Settings:
     )
 
 
-def components(db: Database, clock: FixedClock, *names: str) -> list[str]:
+def make_components(db: Database, clock: FixedClock, *names: str) -> list[str]:
     with db.transaction() as session:
         return [
-            service.create_component(session, None, clock.now(), name=name).code for name in names
+            components.create_component(session, None, clock.now(), name=name).code
+            for name in names
         ]
 
 
@@ -106,7 +107,7 @@ def confirmed(
 def test_double_opt_in_then_updates_by_mail_until_one_click_unsubscribe(
     client: TestClient, db: Database, clock: FixedClock, mailbox: Mailbox, run_jobs
 ) -> None:  # type: ignore[no-untyped-def]
-    [api] = components(db, clock, "API")
+    [api] = make_components(db, clock, "API")
     page = subscribe(client, "ana@example.com")
     assert "Check your inbox" in page
 
@@ -151,7 +152,7 @@ def test_double_opt_in_then_updates_by_mail_until_one_click_unsubscribe(
 def test_subscribers_of_some_components_hear_only_of_theirs(
     client: TestClient, db: Database, clock: FixedClock, mailbox: Mailbox, run_jobs
 ) -> None:  # type: ignore[no-untyped-def]
-    api, web = components(db, clock, "API", "Website")
+    api, web = make_components(db, clock, "API", "Website")
     confirmed(client, mailbox, run_jobs, "api@example.com", api)
     confirmed(client, mailbox, run_jobs, "all@example.com")
     open_incident(db, clock, "Website slow", {web: "degraded_performance"})
@@ -222,7 +223,7 @@ def test_bad_subscriptions_are_refused_beside_their_field_and_store_nothing(
 def test_a_webhook_subscriber_gets_statuspage_shaped_updates(
     client: TestClient, db: Database, clock: FixedClock, receiver: Receiver, run_jobs
 ) -> None:  # type: ignore[no-untyped-def]
-    [api] = components(db, clock, "API")
+    [api] = make_components(db, clock, "API")
     response = client.post(
         "/status/subscribe", data={"kind": "webhook", "url": f"{receiver.url}/hook"}
     )
@@ -269,7 +270,7 @@ def test_a_failing_webhook_is_retried_and_delivered_once(
 def test_a_maintenance_starts_and_completes_on_its_own(
     db: Database, clock: FixedClock, run_jobs
 ) -> None:  # type: ignore[no-untyped-def]
-    [db_code] = components(db, clock, "Database")
+    [db_code] = make_components(db, clock, "Database")
     start, end = clock.now() + timedelta(hours=1), clock.now() + timedelta(hours=2)
     with db.transaction() as session:
         service.schedule_maintenance(
@@ -303,7 +304,7 @@ def test_a_maintenance_starts_and_completes_on_its_own(
 
 
 def test_audience_matches_components(db: Database, clock: FixedClock) -> None:
-    api, web = components(db, clock, "API", "Website")
+    api, web = make_components(db, clock, "API", "Website")
     with db.transaction() as session:
         mine = Subscriber(
             kind="email",
