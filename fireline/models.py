@@ -13,6 +13,7 @@ from fireline.alerts.models import (
 )
 from fireline.catalog.models import Service
 from fireline.comms.rooms.models import ChatRoom
+from fireline.comms.slack.models import SlackChannel
 from fireline.comms.status.models import (
     Component,
     ComponentGroup,
@@ -93,6 +94,7 @@ __all__ = [
     "ScheduleOverride",
     "Service",
     "Silence",
+    "SlackChannel",
     "StatusPageSettings",
     "Subscriber",
     "Task",

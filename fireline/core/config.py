@@ -59,6 +59,22 @@ class Settings(BaseSettings):
         default=False,
         description="Let webhooks and chat messages go to private and loopback addresses",
     )
+    slack_signing_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="The Slack app's signing secret; empty: the Slack app is off",
+    )
+    slack_bot_token: SecretStr = Field(
+        default=SecretStr(""), description="The Slack app's bot token (xoxb-…)"
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", description="Slack's Web API (another only in tests)"
+    )
+    slack_incident_channels: bool = Field(
+        default=True, description="Open a Slack channel for each incident that is not restricted"
+    )
+    slack_timeline_emoji: str = Field(
+        default="pushpin", description="Reacting with it adds a Slack message to the timeline"
+    )
     log_level: str = "INFO"
     demo_password: SecretStr = SecretStr("fireline-demo")
 

@@ -57,6 +57,11 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class TooLarge(AppError):
+    status = 413
+    code = "too_large"
+
+
 class TooManyRequests(AppError):
     status = 429
     code = "too_many_requests"

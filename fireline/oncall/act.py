@@ -25,7 +25,11 @@ from fireline.oncall.models import ContactMethod, Page
 from fireline.people.models import Role, User
 
 router = APIRouter(include_in_schema=False)
-VERBS = {"ack": ("acknowledge", "Acknowledge"), "resolve": ("resolve", "Resolve")}
+VERBS = {
+    "ack": ("acknowledge", "Acknowledge"),
+    "resolve": ("resolve", "Resolve"),
+    "escalate": ("escalate", "Escalate"),
+}
 VERIFY = "verify"
 
 

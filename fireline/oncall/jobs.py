@@ -287,6 +287,7 @@ def build_message(
         )
     ack = sign_action(key, "ack", "page", page.id, notification.user_id, expires)
     resolve = sign_action(key, "resolve", "page", page.id, notification.user_id, expires)
+    escalate = sign_action(key, "escalate", "page", page.id, notification.user_id, expires)
     link = subject_link(base, page)
     return Message(
         title=f"[{page.urgency.upper()}] {page.title}",
@@ -298,6 +299,7 @@ def build_message(
         link=link,
         ack_url=f"{base}/act/{ack}",
         resolve_url=f"{base}/act/{resolve}",
+        escalate_url=f"{base}/act/{escalate}",
         idempotency_key=f"notification-{notification.id}",
         kind="page",
     )

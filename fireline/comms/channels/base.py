@@ -53,6 +53,7 @@ class Message:
     html: str | None = None
     ack_url: str | None = None  # signed one-click links (fireline.comms.links)
     resolve_url: str | None = None
+    escalate_url: str | None = None  # to the policy's next step at once
     # Mail a reader asked for (status updates) can be left in one click;
     # pages cannot, and have none.
     unsubscribe_url: str | None = None

@@ -8,8 +8,9 @@ Target, one of:
   posting with ``chat.postMessage``.
 
 Each button opens its signed one-click link (fireline.comms.links) and
-carries the link's token as its ``value``, so a Slack app receiving the
-button press can check the same signature instead of trusting the click.
+carries the link's token as its ``value``: fireline's Slack app
+(fireline.comms.slack), receiving the press, checks the same signature
+instead of trusting the click.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ _TRANSIENT_ERRORS = {
 BUTTONS = (
     ("ack_url", "fireline_ack", "Acknowledge", "primary"),
     ("resolve_url", "fireline_resolve", "Resolve", None),
+    ("escalate_url", "fireline_escalate", "Escalate", "danger"),
 )
 
 

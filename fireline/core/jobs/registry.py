@@ -27,6 +27,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "fireline.comms.status.jobs",
     "fireline.comms.stakeholders.jobs",
     "fireline.comms.rooms.jobs",
+    "fireline.comms.slack.jobs",
 )
 
 

@@ -1,6 +1,6 @@
 """The public status page: components in groups and their status history,
 public incidents and maintenance with updates, templates, subscribers; chat
-rooms told of incidents.
+rooms told of incidents; incidents' Slack channels.
 
 Revision ID: 0009
 Revises: 0008
@@ -26,6 +26,18 @@ CODE_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def upgrade() -> None:
+    op.create_table(
+        "slack_incident_channels",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("channel_id", sa.String(length=32), nullable=False),
+        sa.Column("header_ts", sa.String(length=32), nullable=False),
+        sa.Column("created_at", fireline.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["incident_id"], ["incidents.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("channel_id"),
+        sa.UniqueConstraint("incident_id"),
+    )
     op.create_table(
         "chat_rooms",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -233,6 +245,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("slack_incident_channels")
     op.drop_table("chat_rooms")
     with op.batch_alter_table("status_updates", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_status_updates_incident_id"))
