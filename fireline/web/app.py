@@ -16,6 +16,7 @@ from fireline.alerts.api import router as alerts_router
 from fireline.alerts.ingest import Ingest, IngestCollector, IngestRouter
 from fireline.alerts.views import router as alert_pages_router
 from fireline.catalog.api import router as services_router
+from fireline.comms.rooms.api import router as chat_rooms_api_router
 from fireline.comms.rooms.views import router as chat_rooms_router
 from fireline.comms.slack.endpoint import router as slack_router
 from fireline.comms.stakeholders.api import router as stakeholders_router
@@ -129,6 +130,7 @@ def create_app(
         status_page_router,
         status_subscribe_router,
         status_admin_router,
+        chat_rooms_api_router,
         chat_rooms_router,
         slack_router,
         stakeholder_pages_router,

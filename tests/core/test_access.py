@@ -157,6 +157,10 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/incidents/{ref}/public-updates"): "responder",
     ("GET", "/api/v1/incidents/{ref}/stakeholder-updates"): "viewer",
     ("POST", "/api/v1/incidents/{ref}/stakeholder-updates"): "responder",
+    ("GET", "/api/v1/chat-rooms"): "admin",
+    ("POST", "/api/v1/chat-rooms"): "admin",
+    ("POST", "/api/v1/chat-rooms/{room_id}/test"): "admin",
+    ("DELETE", "/api/v1/chat-rooms/{room_id}"): "admin",
 }
 
 

@@ -38,6 +38,19 @@ def header(incident: Incident, base_url: str, commander: str | None) -> Blocks:
             "elements": [
                 {
                     "type": "button",
+                    "action_id": "fireline_incident_ack",
+                    "text": {"type": "plain_text", "text": "Acknowledge page"},
+                    "style": "primary",
+                    "value": incident.ref,
+                },
+                {
+                    "type": "button",
+                    "action_id": "fireline_incident_escalate",
+                    "text": {"type": "plain_text", "text": "Escalate"},
+                    "value": incident.ref,
+                },
+                {
+                    "type": "button",
                     "action_id": "fireline_incident_resolve",
                     "text": {"type": "plain_text", "text": "Resolve"},
                     "value": incident.ref,

@@ -79,12 +79,13 @@ def build(db: Database, clock: Clock, settings: Settings) -> App:
             },
         )
 
-    @app.action("fireline_incident_resolve")
-    def resolve_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+    @app.action(re.compile(r"^fireline_incident_(ack|escalate|resolve)$"))
+    def incident_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         later(
             jobs.INCIDENT_ACTION_JOB,
             {
+                "verb": action["action_id"].removeprefix("fireline_incident_"),
                 "ref": str(action.get("value", ""))[:20],
                 "user_id": body["user"]["id"],
                 "channel_id": body.get("channel", {}).get("id", ""),

@@ -264,15 +264,42 @@ def _principal_by_id(session: Session, user_id: int) -> Principal | None:
 
 @job_handler(INCIDENT_ACTION_JOB)
 def incident_action(ctx: JobContext) -> Effect[dict[str, str]] | None:
-    """The Resolve button of an incident channel's header."""
+    """A button of an incident channel's header: resolve the incident, or
+    acknowledge or escalate its page, as the Slack user who pressed it."""
     if not configured(ctx.settings):
         return None
-    command = Command("resolve", incident_ref=ctx.payload["ref"])
-    user = ctx.payload["user_id"]
+    verb, user = ctx.payload.get("verb", "resolve"), ctx.payload["user_id"]
+    if verb == "resolve":
+        command = Command("resolve", incident_ref=ctx.payload["ref"])
+        return Effect(
+            perform=lambda: _emails(ctx, user),
+            record=lambda later, emails: _act(later, command, emails),
+        )
     return Effect(
         perform=lambda: _emails(ctx, user),
-        record=lambda later, emails: _act(later, command, emails),
+        record=lambda later, emails: _act_on_page(later, verb, emails),
     )
+
+
+def _act_on_page(ctx: JobContext, verb: str, emails: dict[str, str]) -> None:
+    session, payload = ctx.session, ctx.payload
+    response_url = payload.get("response_url", "")
+    action = {"ack": "acknowledge", "escalate": "escalate"}.get(verb)
+    principal = principal_for(session, emails.get(payload["user_id"]))
+    if principal is None or action is None:
+        _reply(session, ctx, response_url, "Your Slack account's e-mail is not a fireline user's.")
+        return
+    try:
+        with session.begin_nested():
+            incident = queries.get_visible(session, principal, payload["ref"])
+            page = paging.active_page(session, "incident", incident.id)
+            if page is None:
+                raise InvalidInput(f"nobody is being paged for {incident.ref}")
+            paging.act(session, page, action, principal, ctx.now)
+    except AppError as exc:
+        _reply(session, ctx, response_url, f"Could not {action}: {exc.message}")
+        return
+    _reply(session, ctx, response_url, f"{principal.name}: {action}d the page for {incident.ref}.")
 
 
 # --- messages to the timeline -------------------------------------------------------

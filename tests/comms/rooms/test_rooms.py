@@ -147,3 +147,39 @@ def test_bad_rooms_are_refused_beside_their_field(
 def test_only_admins_manage_rooms(client: TestClient, personas: Personas) -> None:
     sign_in(client, "manager@example.com")
     assert client.get("/settings/chat").status_code == 403
+
+
+def test_the_chat_rooms_api(
+    client: TestClient, personas: Personas, receiver: Receiver, run_jobs: Callable[[], int]
+) -> None:
+    admin = personas["admin"].headers
+    hook = f"{receiver.url}/room-secret-path"
+    created = client.post(
+        "/api/v1/chat-rooms",
+        headers=admin,
+        json={"name": "#ops", "kind": "webhook", "target": {"url": hook, "secret": "s" * 20}},
+    )
+    assert created.status_code == 201, created.text
+    room = created.json()
+    assert room["events"] == [
+        "declared",
+        "severity_changed",
+        "status_changed",
+        "stakeholder_update",
+    ]
+    assert "s" * 20 not in str(room) and "room-secret-path" not in str(room)
+    refused = client.post(
+        "/api/v1/chat-rooms",
+        headers=admin,
+        json={"name": "#x", "kind": "webhook", "target": {"url": "ftp://x"}},
+    )
+    assert (refused.status_code, refused.json()["error"]["field"]) == (422, "target.url")
+    assert client.get("/api/v1/chat-rooms", headers=personas["manager"].headers).status_code == 403
+    tested = client.post(f"/api/v1/chat-rooms/{room['id']}/test", headers=admin)
+    assert tested.status_code == 202
+    run_jobs()
+    assert events_received(receiver) == [("test", "fireline test for #ops")]
+    [listed] = client.get("/api/v1/chat-rooms", headers=admin).json()
+    assert listed["last_ok_at"] is not None
+    assert client.delete(f"/api/v1/chat-rooms/{room['id']}", headers=admin).status_code == 204
+    assert client.get("/api/v1/chat-rooms", headers=admin).json() == []

@@ -338,3 +338,75 @@ def test_commands_are_read_as_typed(text: str, expected: Command) -> None:
 def test_unreadable_commands_say_what_to_type(text: str) -> None:
     with pytest.raises(CommandError):
         parse(text)
+
+
+def test_the_channel_header_buttons_act_as_whoever_presses_them(
+    from_slack: FromSlack,
+    slack: SlackStandIn,
+    client: TestClient,
+    db: Database,
+    clock: FixedClock,
+    personas: Personas,
+    run_jobs: Run,
+) -> None:
+    declared(from_slack, run_jobs, personas)
+    [header] = slack.called("chat.postMessage")
+    buttons = [e["action_id"] for e in header["blocks"][2]["elements"]]
+    assert buttons[:3] == [
+        "fireline_incident_ack",
+        "fireline_incident_escalate",
+        "fireline_incident_resolve",
+    ]
+
+    def press(action_id: str, user: str = "URESPONDER") -> None:
+        answer = from_slack.interaction(
+            {
+                "type": "block_actions",
+                "user": {"id": user},
+                "team": {"id": "T1"},
+                "channel": {"id": "CINC1"},
+                "actions": [{"action_id": action_id, "value": "INC-1", "type": "button"}],
+                "response_url": f"{slack.url}/respond/header",
+            }
+        )
+        assert answer.status_code == 200
+
+    press("fireline_incident_escalate")  # nobody is paged yet
+    run_jobs()
+    assert "nobody is being paged for INC-1" in slack.responses[-1]["text"]
+
+    policy = client.post(
+        "/api/v1/escalation-policies",
+        json={
+            "slug": "ops",
+            "name": "Ops",
+            "steps": [
+                {"delay_minutes": 5, "targets": [{"type": "user", "id": personas["admin"].user_id}]}
+            ],
+        },
+        headers=personas["manager"].headers,
+    )
+    assert policy.status_code == 201
+    with db.transaction() as session:
+        page_id = paging.start(
+            session,
+            subject_type="incident",
+            subject_id=1,
+            title="INC-1 Checkout failing",
+            urgency="high",
+            policy=session.scalars(select(EscalationPolicy)).one(),
+            now=clock.now(),
+        ).id
+    press("fireline_incident_ack")
+    run_jobs()
+    with db.session() as session:
+        page = session.get(Page, page_id)
+        assert page is not None and page.status == "acknowledged"
+    assert any("acknowledged the page for INC-1" in r["text"] for r in slack.responses)
+
+    press("fireline_incident_resolve", user="UVIEWER")  # a viewer may not
+    run_jobs()
+    assert incident(db).status != "resolved"
+    press("fireline_incident_resolve")
+    run_jobs()
+    assert incident(db).status == "resolved"
