@@ -16,8 +16,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
@@ -162,13 +163,49 @@ def bench_jobs(db: Database, kind: str) -> list[Result]:
     ]
 
 
-def bench_api(db: Database, kind: str) -> list[Result]:
-    """Authenticated GET /api/v1/me through a real uvicorn server, one client, in sequence."""
+@contextmanager
+def served(app: object) -> Iterator[str]:
+    """``app`` served by uvicorn on a free 127.0.0.1 port in a thread; yields its URL."""
     import socket
     import threading
 
-    import httpx
     import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join()
+
+
+def timed_gets(client: Any, path: str, count: int, warm_up: int = 50) -> list[float]:
+    """Milliseconds of ``count`` sequential GETs of ``path``, after a warm-up."""
+    for _ in range(warm_up):
+        client.get(path).raise_for_status()
+    latencies = []
+    for _ in range(count):
+        started = time.perf_counter()
+        client.get(path).raise_for_status()
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def bench_api(db: Database, kind: str) -> list[Result]:
+    """Authenticated GET /api/v1/me through a real uvicorn server, one client, in sequence."""
+    import httpx
 
     from fireline.core.clock import SystemClock
     from fireline.core.config import Settings
@@ -185,27 +222,10 @@ def bench_api(db: Database, kind: str) -> list[Result]:
     app = create_app(
         Settings(database_url=db.url, migrate_on_start=False), database=db, clock=SystemClock()
     )
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    latencies = []
     headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
-        for _ in range(50):  # warm up
-            client.get("/api/v1/me")
-        for _ in range(500):
-            started = time.perf_counter()
-            client.get("/api/v1/me").raise_for_status()
-            latencies.append((time.perf_counter() - started) * 1000)
-    server.should_exit = True
-    thread.join()
-    latencies.sort()
-    p50, p95 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.95)]
+    with served(app) as base, httpx.Client(base_url=base, headers=headers) as client:
+        latencies = timed_gets(client, "/api/v1/me", 500)
+    p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
     return [
         Result("GET /api/v1/me p50", kind, round(p50, 2), "ms", "<= 10 ms", p50 <= 10),
         Result("GET /api/v1/me p95", kind, round(p95, 2), "ms", "<= 25 ms", p95 <= 25),
@@ -269,11 +289,120 @@ def _rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
+# The public status page under the data of a busy year: 6 groups of 5
+# components, each with a status change every two days or so over the 90
+# days the bars show, 200 past incidents of 4 updates each, 2 open incidents
+# and 3 maintenances. During an outage everybody reloads the status page at
+# once: at a p95 of 100 ms one process serves it some ten times a second per
+# core with no cache in front (the JSON carries Cache-Control: max-age=30
+# for the caches that are there).
+STATUS_NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+GROUPS, PER_GROUP, PAST, UPDATES = 6, 5, 200, 4
+
+
+def _status_page_data(db: Database) -> None:
+    import random
+
+    from fireline.comms.status import components, service
+    from fireline.comms.status.models import COMPONENT_STATUSES, ComponentStatusChange
+
+    rng = random.Random(7)
+    start = STATUS_NOW - timedelta(days=91)
+    with db.transaction() as session:
+        codes = []
+        for g in range(GROUPS):
+            group = components.create_group(session, None, start, name=f"Group {g + 1}")
+            for c in range(PER_GROUP):
+                component = components.create_component(
+                    session, None, start, name=f"Component {g + 1}.{c + 1}", group=group.id
+                )
+                codes.append(component.code)
+                at = start
+                while (at := at + timedelta(hours=rng.uniform(24, 72))) < STATUS_NOW:
+                    session.add(
+                        ComponentStatusChange(
+                            component_id=component.id, status=rng.choice(COMPONENT_STATUSES), at=at
+                        )
+                    )
+        for n in range(PAST):
+            at = start + timedelta(hours=n * 10)
+            public = service.open_incident(
+                session,
+                None,
+                at,
+                name=f"Past incident {n}",
+                body="Looking.",
+                notify=False,
+                components={rng.choice(codes): "partial_outage"},
+            )
+            for step, status in enumerate(("identified", "monitoring", "resolved")[: UPDATES - 1]):
+                service.post_update(
+                    session,
+                    None,
+                    at + timedelta(minutes=20 * (step + 1)),
+                    public,
+                    status=status,
+                    body=f"Step {step}.",
+                    notify=False,
+                )
+        for n in range(2):
+            service.open_incident(
+                session,
+                None,
+                STATUS_NOW - timedelta(minutes=30),
+                name=f"Open {n}",
+                body="Looking.",
+                components={codes[n]: "major_outage"},
+                notify=False,
+            )
+        for n in range(3):
+            service.schedule_maintenance(
+                session,
+                None,
+                NOW,
+                name=f"Maintenance {n}",
+                body="Upgrades.",
+                scheduled_for=STATUS_NOW + timedelta(days=n + 1),
+                scheduled_until=STATUS_NOW + timedelta(days=n + 1, hours=1),
+                components=[codes[-1 - n]],
+                notify=False,
+            )
+
+
+def bench_status_page(db: Database, kind: str) -> list[Result]:
+    """/status and Statuspage's summary.json, one client, through real uvicorn."""
+    import httpx
+
+    from fireline.core.clock import FixedClock
+    from fireline.core.config import Settings
+    from fireline.web.app import create_app
+
+    _status_page_data(db)
+    app = create_app(
+        Settings(database_url=db.url, migrate_on_start=False),
+        database=db,
+        clock=FixedClock(STATUS_NOW),
+    )
+    results = []
+    with served(app) as base, httpx.Client(base_url=base) as client:
+        for path, target in (("/status", 100.0), ("/api/v2/summary.json", 50.0)):
+            latencies = timed_gets(client, path, 200, warm_up=20)
+            p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
+            results += [
+                Result(f"GET {path} p50", kind, round(p50, 1), "ms", "", True),
+                Result(
+                    f"GET {path} p95", kind, round(p95, 1), "ms", f"<= {target:g} ms", p95 <= target
+                ),
+            ]
+    return results
+
+
 BENCHES: dict[str, Callable[[Database, str], list[Result]]] = {
     "memory": bench_memory,
     "audit": bench_audit_append,
     "jobs": bench_jobs,
     "api": bench_api,
+    "status": bench_status_page,
 }
 
 

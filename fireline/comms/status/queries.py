@@ -234,8 +234,14 @@ def uptimes(
         return {}
     ids = [c.id for c in components]
     window_start = now - timedelta(days=DAYS + 1)
-    inside = session.scalars(
-        select(ComponentStatusChange).where(
+    # Plain rows, not ORM objects: a page draws thousands of changes.
+    columns = (
+        ComponentStatusChange.component_id,
+        ComponentStatusChange.at,
+        ComponentStatusChange.status,
+    )
+    inside = session.execute(
+        select(*columns).where(
             ComponentStatusChange.component_id.in_(ids),
             ComponentStatusChange.at >= window_start,
         )
@@ -248,12 +254,10 @@ def uptimes(
         )
         .group_by(ComponentStatusChange.component_id)
     )
-    before = session.scalars(
-        select(ComponentStatusChange).where(ComponentStatusChange.id.in_(last_before))
-    )
+    before = session.execute(select(*columns).where(ComponentStatusChange.id.in_(last_before)))
     changes: dict[int, list[Change]] = {i: [] for i in ids}
-    for row in [*before, *inside]:
-        changes[row.component_id].append(Change(row.at, row.status))
+    for component_id, at, status in [*before, *inside]:
+        changes[component_id].append(Change(at, status))
     result = {}
     for component in components:
         # Every component gets a change when it is made; one that lost its

@@ -10,6 +10,7 @@ count for nothing.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -86,21 +87,23 @@ def daily(
         datetime.combine(first_day + timedelta(days=n), time(), zone).astimezone(UTC)
         for n in range(days + 1)
     ]
-    intervals = _intervals(changes, now)
-    result = []
-    for n in range(days):
-        start, end = bounds[n], min(bounds[n + 1], now)
-        seconds: dict[str, float] = {}
-        observed = 0.0
-        for status, since, until in intervals:
+    seconds: list[dict[str, float]] = [{} for _ in range(days)]
+    observed = [0.0] * days
+    # Each interval touches only the days it spans: the work grows with the
+    # number of changes plus days, not their product.
+    for status, since, until in _intervals(changes, now):
+        first = max(0, bisect_right(bounds, since) - 1)
+        for n in range(first, days):
+            start, end = bounds[n], min(bounds[n + 1], now)
+            if start >= until:
+                break
             overlap = (min(until, end) - max(since, start)).total_seconds()
             if overlap <= 0:
                 continue
-            observed += overlap
+            observed[n] += overlap
             if status != "operational":
-                seconds[status] = seconds.get(status, 0.0) + overlap
-        result.append(Day(first_day + timedelta(days=n), seconds, observed))
-    return result
+                seconds[n][status] = seconds[n].get(status, 0.0) + overlap
+    return [Day(first_day + timedelta(days=n), seconds[n], observed[n]) for n in range(days)]
 
 
 def uptime_percent(days: Sequence[Day]) -> float | None:
