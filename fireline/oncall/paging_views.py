@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from fireline.core.deps import Principal, get_now, get_session
-from fireline.core.errors import AppError, NotFound
-from fireline.core.ids import RowId
+from fireline.core.errors import AppError, InvalidInput, NotFound
+from fireline.core.ids import RowId, as_row_id
 from fireline.oncall import paging
 from fireline.oncall.models import Notification, Page
 from fireline.oncall.page_access import subject_path, visible_pages
@@ -88,6 +88,9 @@ def _pages_page(
         "pages": describe(rows),
         "notifications": notes,
         "users": users,
+        "people": session.scalars(
+            select(User).where(User.is_active.is_(True)).order_by(User.name)
+        ).all(),
         **extra,
     }
     return page(request, principal, now, "oncall/pages.html", context, status=status)
@@ -101,6 +104,35 @@ def page_list(
     now: datetime = Depends(get_now),
 ) -> Response:
     return _pages_page(request, principal, session, now)
+
+
+@router.post("/{page_id}/reassign")
+async def reassign_page(
+    request: Request,
+    page_id: RowId,
+    principal: Principal = Depends(page_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> Response:
+    """Hand the page to other people: they are paged now, and at every later
+    step instead of the policy's."""
+    row = session.scalar(select(Page).where(Page.id == page_id, visible_pages(principal)))
+    if row is None:
+        raise not_found(principal, NotFound(f"no page {page_id}"))
+    chosen = [as_row_id(str(v)) for v in (await request.form()).getlist("users")][:20]
+    try:
+        people = [session.get(User, i) for i in chosen if i is not None]
+        found = [u for u in people if u is not None and u.is_active]
+        if not found or len(found) != len(chosen):
+            raise InvalidInput("choose one or more people", field="users")
+        paging.reassign(session, row, found, principal, now)
+    except AppError as exc:
+        session.rollback()
+        return _pages_page(
+            request, principal, session, now, status=exc.status, **failed(exc, f"page-{page_id}")
+        )
+    session.commit()
+    return see(f"/oncall/pages#page-{page_id}")
 
 
 @router.post("/{page_id}/{action}")

@@ -210,6 +210,7 @@ PAGE_MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/oncall/me/notification-rules/{rule_id}/remove"): "viewer",
     ("GET", "/oncall/pages"): "viewer",
     ("POST", "/oncall/pages/{page_id}/{action}"): "responder",
+    ("POST", "/oncall/pages/{page_id}/reassign"): "responder",
 }
 
 

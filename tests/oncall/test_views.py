@@ -1002,6 +1002,33 @@ def test_pages_show_their_notifications_and_take_actions(
     assert missing.status_code == 404 and "no page 999999" in missing.text
 
 
+def test_a_page_is_reassigned_from_the_pages_list(
+    client: TestClient, personas: dict[str, Persona], db: Database, run_jobs: Callable[[], int]
+) -> None:
+    page_someone(client, personas, run_jobs)
+    sign_in(client, "responder@example.com")
+    with db.session() as session:
+        page_id = session.scalars(select(Page.id)).one()
+    token = page_token(client, "/oncall/pages")
+    nobody = client.post(f"/oncall/pages/{page_id}/reassign", data={"csrf_token": token})
+    assert nobody.status_code == 422
+    assert f'id="page-{page_id}-users-error"' in nobody.text
+    unknown = client.post(
+        f"/oncall/pages/{page_id}/reassign", data={"csrf_token": token, "users": ["999999"]}
+    )
+    assert unknown.status_code == 422
+    handed = client.post(
+        f"/oncall/pages/{page_id}/reassign",
+        data={"csrf_token": token, "users": [str(personas["admin"].user_id)]},
+        follow_redirects=False,
+    )
+    assert handed.status_code == 303
+    with db.session() as session:
+        page = session.get(Page, page_id)
+        assert page is not None and page.assigned_user_ids == [personas["admin"].user_id]
+    assert "reassigned the page to Admin" in client.get("/alerts/AG-1").text
+
+
 def test_viewers_see_pages_without_buttons(
     client: TestClient, personas: dict[str, Persona], run_jobs: Callable[[], int]
 ) -> None:
