@@ -25,7 +25,7 @@ from fireline.core.deps import Principal, get_now, get_session
 from fireline.core.errors import AppError, InvalidInput, NotFound
 from fireline.core.ids import as_row_id
 from fireline.oncall import policies
-from fireline.oncall.escalation import MAX_DELAY_MINUTES, MAX_REPEAT, Step
+from fireline.oncall.escalation import MAX_DELAY_MINUTES, MAX_REPEAT, MAX_STEPS, Step
 from fireline.oncall.models import EscalationPolicy, Schedule
 from fireline.oncall.schedule_views import current_shift
 from fireline.oncall.view_kit import (
@@ -57,10 +57,17 @@ STEP_FIELD = re.compile(r"^steps\[(\d+)\](\.[a-z_]+)?")
 # --- the steps editor --------------------------------------------------------------
 
 
+def row_count(form: FormData) -> int:
+    """How many step rows the editor showed: more than the usual when the
+    policy being edited has more steps."""
+    shown = as_row_id(str(form.get("rows") or ""))
+    return min(max(shown or STEP_ROWS, STEP_ROWS), MAX_STEPS)
+
+
 def steps_of(form: FormData) -> tuple[list[dict[str, Any]], list[int]]:
     """The steps the rows describe, and for each step the row it came from."""
     steps, rows = [], []
-    for row in range(STEP_ROWS):
+    for row in range(row_count(form)):
         field = f"steps[{row}]"
         picked = [str(v) for v in form.getlist(f"{field}.targets") if str(v).strip()]
         if not picked:
@@ -105,7 +112,7 @@ def row_field(field: str | None, rows: Sequence[int]) -> str:
 
 def _editor_form(form: FormData) -> dict[str, Any]:
     values: dict[str, Any] = values_of(form, POLICY_FIELDS)
-    for row in range(STEP_ROWS):
+    for row in range(row_count(form)):
         field = f"steps[{row}]"
         values[f"{field}.targets"] = [str(v) for v in form.getlist(f"{field}.targets")]
         values[f"{field}.mode"] = text(form, f"{field}.mode", 20, check=False)
@@ -227,23 +234,27 @@ def policy_list(
     return page(request, principal, now, "oncall/policies.html", context)
 
 
-def _new_form(
+def _editor(
     request: Request,
     principal: Principal,
     session: Session,
     now: datetime,
     *,
+    editing: EscalationPolicy | None = None,
+    rows: int = STEP_ROWS,
     status: int = 200,
     **extra: Any,
 ) -> Response:
+    """The policy editor: a new policy, or ``editing`` one."""
     context = {
-        "title": "New escalation policy",
+        "title": f"Edit {editing.name}" if editing else "New escalation policy",
+        "editing": editing,
         "form": {"repeat": "0"},
-        "rows": range(STEP_ROWS),
+        "rows": range(rows),
         # Every input of the form, so an error about none of them shows above it.
         "fields": [
             *POLICY_FIELDS,
-            *(f"steps[{r}].{part}" for r in range(STEP_ROWS) for part in STEP_PARTS),
+            *(f"steps[{r}].{part}" for r in range(rows) for part in STEP_PARTS),
         ],
         "modes": MODES,
         "people": people(session),
@@ -256,6 +267,28 @@ def _new_form(
     return page(request, principal, now, "oncall/policy_new.html", context, status=status)
 
 
+def _form_of(policy: EscalationPolicy) -> dict[str, Any]:
+    """The editor's values for a stored policy."""
+    values: dict[str, Any] = {
+        "name": policy.name,
+        "description": policy.description,
+        "repeat": str(policy.repeat),
+        "ack_timeout_minutes": str(policy.ack_timeout_minutes or ""),
+    }
+    for row, step in enumerate(policy.steps):
+        field = f"steps[{row}]"
+        picked, mode = [], "all"
+        for target in step["targets"]:
+            kind = target["type"]
+            if kind == "round_robin":
+                mode, kind = "round_robin", "user"
+            picked += [f"{kind}:{i}" for i in target.get("ids", [])]
+        values[f"{field}.targets"] = picked
+        values[f"{field}.mode"] = mode
+        values[f"{field}.delay_minutes"] = str(step["delay_minutes"])
+    return values
+
+
 @router.get("/new")
 def new_policy_form(
     request: Request,
@@ -263,7 +296,7 @@ def new_policy_form(
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
 ) -> Response:
-    return _new_form(request, principal, session, now)
+    return _editor(request, principal, session, now)
 
 
 @router.post("/new")
@@ -298,8 +331,15 @@ def create_policy(
         error = failed(exc, "policy", "slug")
         if rows is not None and str(error["error_field"]).startswith("steps"):
             error["error_field"] = row_field(error["error_field"], rows)
-        return _new_form(
-            request, principal, session, now, status=exc.status, form=_editor_form(form), **error
+        return _editor(
+            request,
+            principal,
+            session,
+            now,
+            rows=row_count(form),
+            status=exc.status,
+            form=_editor_form(form),
+            **error,
         )
     session.commit()
     return see(f"/oncall/policies/{row.slug}")
@@ -327,3 +367,65 @@ def policy_page(
         "services": services,
     }
     return page(request, principal, now, "oncall/policy.html", context)
+
+
+@router.get("/{slug}/edit")
+def edit_policy_form(
+    request: Request,
+    slug: str,
+    principal: Principal = Depends(page_manager),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> Response:
+    policy = _policy(session, principal, slug)
+    rows = max(STEP_ROWS, len(policy.steps) + 1)
+    return _editor(
+        request, principal, session, now, editing=policy, rows=rows, form=_form_of(policy)
+    )
+
+
+@router.post("/{slug}/edit")
+def edit_policy(
+    request: Request,
+    slug: str,
+    form: FormData = Depends(posted),
+    principal: Principal = Depends(page_manager),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+) -> Response:
+    """Edits apply to pages started from now on; pages in flight keep their copy."""
+    policy = _policy(session, principal, slug)
+    rows: list[int] | None = None
+    try:
+        steps, rows = steps_of(form)
+        policies.update_policy(
+            session,
+            actor=principal.actor,
+            now=now,
+            policy=policy,
+            changes={
+                "name": text(form, "name", 200),
+                "description": text(form, "description", 2000),
+                "steps": steps,
+                "repeat": whole_number(form, "repeat", default=0) or 0,
+                "ack_timeout_minutes": whole_number(form, "ack_timeout_minutes"),
+            },
+        )
+    except AppError as exc:
+        session.rollback()
+        error = failed(exc, "policy", "name")
+        if rows is not None and str(error["error_field"]).startswith("steps"):
+            error["error_field"] = row_field(error["error_field"], rows)
+        return _editor(
+            request,
+            principal,
+            session,
+            now,
+            editing=_policy(session, principal, slug),
+            rows=row_count(form),
+            status=exc.status,
+            form=_editor_form(form),
+            **error,
+        )
+    session.commit()
+    return see(f"/oncall/policies/{policy.slug}")

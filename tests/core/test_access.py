@@ -202,6 +202,8 @@ PAGE_MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/oncall/policies/new"): "manager",
     ("POST", "/oncall/policies/new"): "manager",
     ("GET", "/oncall/policies/{slug}"): "viewer",
+    ("GET", "/oncall/policies/{slug}/edit"): "manager",
+    ("POST", "/oncall/policies/{slug}/edit"): "manager",
     ("GET", "/oncall/me"): "viewer",
     ("POST", "/oncall/me/contact-methods"): "viewer",
     ("POST", "/oncall/me/contact-methods/{method_id}/test"): "viewer",

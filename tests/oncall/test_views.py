@@ -687,6 +687,65 @@ def test_policy_form_errors_name_the_row_and_field(
     assert count(db, EscalationPolicy) == 0
 
 
+def test_a_policy_is_edited_in_the_steps_editor(
+    client: TestClient, personas: dict[str, Persona], db: Database
+) -> None:
+    schedule = make_schedule(client, personas["manager"])
+    responder, admin = personas["responder"].user_id, personas["admin"].user_id
+    steps = [{"delay_minutes": 10, "targets": [{"type": "schedule", "id": schedule["id"]}]}]
+    steps += [
+        {"delay_minutes": 5, "targets": [{"type": "round_robin", "ids": [responder, admin]}]}
+    ] * 5  # more steps than the editor's usual rows
+    api(
+        client,
+        personas["manager"],
+        "POST",
+        "/api/v1/escalation-policies",
+        {"slug": "ops", "name": "Ops", "steps": steps},
+    )
+    with TestClient(client.app) as responder_client:
+        sign_in(responder_client, "responder@example.com")
+        refused = responder_client.get("/oncall/policies/ops/edit", headers=HTML)
+        assert refused.status_code == 403
+        assert (
+            '/oncall/policies/ops/edit">Edit<'
+            not in responder_client.get("/oncall/policies/ops").text
+        )
+    sign_in(client, "manager@example.com")
+    assert '/oncall/policies/ops/edit">Edit<' in client.get("/oncall/policies/ops").text
+    editor = client.get("/oncall/policies/ops/edit").text
+    assert 'name="rows" value="7"' in editor  # six steps and a blank row
+    assert f'<option value="schedule:{schedule["id"]}" selected>' in editor
+    assert re.search(
+        r'name="steps\[5\].mode".*?<option value="round_robin" selected>', editor, re.S
+    )
+    token = page_token(client, "/oncall/policies/ops/edit")
+    form = {
+        "csrf_token": token,
+        "rows": "7",
+        "name": "Operations",
+        "description": "",
+        "repeat": "2",
+        "steps[0].targets": [f"schedule:{schedule['id']}"],
+        "steps[0].delay_minutes": "3",
+        "steps[6].targets": [f"user:{admin}"],
+        "steps[6].delay_minutes": "7",
+    }
+    bad = client.post("/oncall/policies/ops/edit", data={**form, "steps[0].delay_minutes": "0"})
+    assert bad.status_code == 422 and 'id="policy-steps[0]-delay_minutes-error"' in bad.text
+    assert (
+        api(client, personas["viewer"], "GET", "/api/v1/escalation-policies/ops")["name"] == "Ops"
+    )
+    saved = client.post("/oncall/policies/ops/edit", data=form)
+    assert saved.status_code == 200 and str(saved.url).endswith("/oncall/policies/ops")
+    stored = api(client, personas["viewer"], "GET", "/api/v1/escalation-policies/ops")
+    assert (stored["name"], stored["repeat"]) == ("Operations", 2)
+    assert stored["steps"] == [
+        {"delay_minutes": 3, "targets": [{"type": "schedule", "ids": [schedule["id"]]}]},
+        {"delay_minutes": 7, "targets": [{"type": "user", "ids": [admin]}]},
+    ]
+
+
 def test_missing_policy_is_a_404_page(client: TestClient, personas: dict[str, Persona]) -> None:
     sign_in(client, "viewer@example.com")
     response = client.get("/oncall/policies/nope", headers=HTML)
