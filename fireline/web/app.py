@@ -3,6 +3,7 @@ the public endpoints, optionally with the jobs worker in the same process."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -77,6 +78,11 @@ def create_app(
         worker = BackgroundWorker(db, clock, settings) if run_worker else None
         if worker:
             worker.start()
+        # What exists now (modules, the app, its templates) lives as long as
+        # the process: left to the collector, every full collection walks it
+        # all, pausing a request for a good hundred milliseconds.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
