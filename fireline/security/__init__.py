@@ -1,0 +1,2 @@
+"""Security incident response: classification, evidence, observables and
+regulatory notification obligations."""
