@@ -22,7 +22,35 @@ DATA = ("personal", "special_category", "health", "financial", "credentials", "c
 SENSITIVE = frozenset({"special_category", "health", "financial", "credentials", "children"})
 # GDPR applies across the EEA, and in the UK as UK GDPR; NIS2 across the EU.
 EU = frozenset(
-    ["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"]
+    [
+        "AT",
+        "BE",
+        "BG",
+        "HR",
+        "CY",
+        "CZ",
+        "DK",
+        "EE",
+        "FI",
+        "FR",
+        "DE",
+        "GR",
+        "HU",
+        "IE",
+        "IT",
+        "LV",
+        "LT",
+        "LU",
+        "MT",
+        "NL",
+        "PL",
+        "PT",
+        "RO",
+        "SK",
+        "SI",
+        "ES",
+        "SE",
+    ]
 )
 EEA = EU | {"IS", "LI", "NO"}
 MANY_RECORDS = 100_000
