@@ -32,8 +32,8 @@ from fireline.alerts.sources import alertmanager, pagerduty
 from fireline.catalog import service as catalog
 from fireline.catalog.models import Service
 from fireline.core.audit import Actor
-from fireline.core.deps import Principal
-from fireline.people.models import Role, Team, User
+from fireline.core.deps import Principal, principal_of
+from fireline.people.models import Team, User
 
 ACTOR = Actor.system("fireline demo")
 PROMETHEUS = "Prometheus Alertmanager"
@@ -200,9 +200,7 @@ def _demo_person(session: Session) -> Principal | None:
     for email in RESPONDERS:
         user = session.scalar(select(User).where(User.email == email))
         if user is not None:
-            return Principal(
-                user.id, user.email, user.name, Role(user.role), user.time_zone, "demo"
-            )
+            return principal_of(user, "demo")
     return None
 
 

@@ -71,7 +71,8 @@ class Principal:
         return self.role.allows(needed)
 
 
-def _principal(user: User, via: str, csrf_token: str | None = None) -> Principal:
+def principal_of(user: User, via: str, csrf_token: str | None = None) -> Principal:
+    """The caller a user is, arriving ``via`` a session, a token, a link, …"""
     return Principal(
         user.id, user.email, user.name, Role(user.role), user.time_zone, via, csrf_token
     )
@@ -93,7 +94,7 @@ def _from_bearer(session: Session, header: str, now: datetime) -> Principal | No
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
         row.last_used_at = now
         session.commit()
-    return _principal(row.user, "token")
+    return principal_of(row.user, "token")
 
 
 def find_web_session(session: Session, cookie: str | None, now: datetime) -> WebSession | None:
@@ -120,7 +121,7 @@ def optional_principal(
     web = find_web_session(session, request.cookies.get(SESSION_COOKIE), now)
     if web is None:
         return None
-    return _principal(web.user, "session", web.csrf_token)
+    return principal_of(web.user, "session", web.csrf_token)
 
 
 async def check_csrf(request: Request, principal: Principal) -> None:

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from fireline.core import deps
 from fireline.core.deps import Principal
 from fireline.incidents import service
-from fireline.people.models import Role, User
+from fireline.people.models import User
 from fireline.plan.schema import Plan
 
 
@@ -190,7 +191,7 @@ STORIES = (
 
 
 def principal_of(user: User) -> Principal:
-    return Principal(user.id, user.email, user.name, Role(user.role), user.time_zone, "demo")
+    return deps.principal_of(user, "demo")
 
 
 def seed_incidents(session: Session, plan: Plan, now: datetime, users: dict[str, User]) -> None:

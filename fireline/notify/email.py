@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from fireline.comms import channels
-from fireline.comms.channels.base import Delivery, Message, SendContext
+from fireline.comms.channels.base import Delivery, Message
 from fireline.core.jobs import queue
 from fireline.core.jobs.registry import Effect, EffectNotDone, JobContext, job_handler
 
@@ -38,16 +38,13 @@ def enqueue_email(
 
 @job_handler(KIND)
 def send_email(ctx: JobContext) -> Effect[Delivery]:
-    smtp = channels.smtp_settings(ctx.settings)
-    if smtp is None:
+    send_context = channels.job_send_context(ctx)
+    if send_context.smtp is None:
         raise EmailNotSent("no SMTP server is configured (FIRELINE_SMTP_HOST)")
     message = Message(
         title=ctx.payload["subject"], text=ctx.payload["body"], urgency="low", kind="notice"
     )
     target = {"address": ctx.payload["to"]}
-    send_context = SendContext(
-        idempotency_key=ctx.job.idempotency_key or f"job-{ctx.job.id}", smtp=smtp, now=ctx.now
-    )
     channel = channels.get("email")
     return Effect(
         perform=lambda: channel.send(message, target, send_context), record=_raise_unless_sent

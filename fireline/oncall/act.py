@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from fireline.comms.links import ActionClaim, LinkError, verify_action
 from fireline.core.audit import Actor
-from fireline.core.deps import Principal, get_now, get_session
+from fireline.core.deps import get_now, get_session, principal_of
 from fireline.core.errors import AppError
 from fireline.core.signing import signing_key
 from fireline.oncall import contacts, paging
 from fireline.oncall.models import ContactMethod, Page
-from fireline.people.models import Role, User
+from fireline.people.models import User
 
 router = APIRouter(include_in_schema=False)
 VERBS = {
@@ -99,14 +99,7 @@ def perform(
     user = session.get(User, claim.user_id)
     if page is None or user is None or not user.is_active or claim.action not in VERBS:
         return _answer("This link does not work", "<p>The page or the person is gone.</p>", 404)
-    principal = Principal(
-        user_id=user.id,
-        email=user.email,
-        name=user.name,
-        role=Role(user.role),
-        time_zone=user.time_zone,
-        via="link",
-    )
+    principal = principal_of(user, "link")
     verb, label = VERBS[claim.action]
     try:
         paging.act(session, page, verb, principal, now)

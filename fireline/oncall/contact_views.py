@@ -100,22 +100,26 @@ def target_of(kind: str, form: FormData) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value}
 
 
-def _shown(method: ContactMethod) -> str:
-    """The target without its secrets, as "field: value" pairs."""
+def shown_target(kind: str, target: dict[str, Any]) -> str:
+    """A target without its secrets, as "field: value" pairs."""
     try:
-        redacted = channels.get(method.kind).redact(method.target)
+        redacted = channels.get(kind).redact(target)
     except channels.UnknownChannel:
         return "(this kind of channel is no longer installed)"
     return ", ".join(f"{k}: {v}" for k, v in redacted.items()) or "–"
 
 
-def _kinds() -> list[tuple[str, str]]:
+def channel_choices() -> list[tuple[str, str]]:
+    """Every installed channel kind with its label, for a kind picker."""
     return [(kind, channels.get(kind).label) for kind in channels.kinds()]
 
 
-def _default_kind() -> str:
+def chosen_kind(kind: str, preferred: str) -> str:
+    """``kind`` when it is installed, else ``preferred``, else the first one."""
     kinds = channels.kinds()
-    return "email" if "email" in kinds else (kinds[0] if kinds else "")
+    if kind in kinds:
+        return kind
+    return preferred if preferred in kinds else (kinds[0] if kinds else "")
 
 
 def _me(session: Session, principal: Principal) -> User:
@@ -153,17 +157,17 @@ def _my_page(
         .order_by(Notification.id.desc())
         .limit(RECENT_MESSAGES)
     ).all()
-    kind = kind if kind in channels.kinds() else _default_kind()
+    kind = chosen_kind(kind, "email")
     context = {
         "title": "My contact methods",
         "user": user,
         "warning": contacts.person_warning(session, user),
-        "methods": [(m, _shown(m), contacts.working(m)) for m in methods],
+        "methods": [(m, shown_target(m.kind, m.target), contacts.working(m)) for m in methods],
         "methods_by_id": by_id,
         "rules": {u: [r for r in rules if r.urgency == u] for u in contacts.URGENCIES},
         "urgencies": contacts.URGENCIES,
         "messages": messages,
-        "kinds": _kinds(),
+        "kinds": channel_choices(),
         "kind": kind,
         "inputs": inputs_for(kind),
         "method_fields": ["kind", "label", *(f"target.{i.name}" for i in inputs_for(kind))],

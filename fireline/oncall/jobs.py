@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fireline.comms import channels
-from fireline.comms.channels.base import Delivery, Message, SendContext
+from fireline.comms.channels.base import Delivery, Message
 from fireline.comms.links import sign_action
 from fireline.core.config import Settings
 from fireline.core.jobs import queue
@@ -78,7 +78,7 @@ def notify(ctx: JobContext) -> Effect[Delivery] | None:
         return None
     message = build_message(session, ctx.settings, notification, page, method)
     channel = channels.get(method.kind)
-    target, send_context = dict(method.target), _send_context(ctx)
+    target, send_context = dict(method.target), channels.job_send_context(ctx)
     sending = _Sending(
         notification.id,
         method.id,
@@ -161,16 +161,6 @@ def _delivered(ctx: JobContext, sending: _Sending, delivery: Delivery) -> None:
             channel=method.kind,
         )
     _try_next_method(session, notification, page, ctx)
-
-
-def _send_context(ctx: JobContext) -> SendContext:
-    settings = ctx.settings
-    return SendContext(
-        idempotency_key=ctx.job.idempotency_key or f"job-{ctx.job.id}",
-        smtp=channels.smtp_settings(settings),
-        allow_private=settings.outbound_allow_private,
-        now=ctx.now,
-    )
 
 
 def _note_method_works(session: Session, method_id: int, now: datetime) -> None:

@@ -24,10 +24,11 @@ import importlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from fireline.comms.channels.base import Channel, SmtpSettings
+from fireline.comms.channels.base import Channel, SendContext, SmtpSettings
 
 if TYPE_CHECKING:
     from fireline.core.config import Settings
+    from fireline.core.jobs.registry import JobContext
 
 BUILTIN_MODULES: tuple[str, ...] = (
     "fireline.comms.channels.email",
@@ -97,6 +98,18 @@ def smtp_settings(settings: Settings) -> SmtpSettings | None:
         password=settings.smtp_password.get_secret_value(),
         starttls=settings.smtp_starttls,
         implicit_tls=settings.smtp_port == 465 and not settings.smtp_starttls,
+    )
+
+
+def job_send_context(ctx: JobContext) -> SendContext:
+    """How a job's message goes out: with the job's idempotency key (the same
+    on every retry, so receivers can drop repeats), the SMTP and outbound
+    settings, and the job's clock."""
+    return SendContext(
+        idempotency_key=ctx.job.idempotency_key or f"job-{ctx.job.id}",
+        smtp=smtp_settings(ctx.settings),
+        allow_private=ctx.settings.outbound_allow_private,
+        now=ctx.now,
     )
 
 

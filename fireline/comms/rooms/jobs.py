@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fireline.comms import channels
-from fireline.comms.channels.base import Delivery, Message, SendContext
+from fireline.comms.channels.base import Delivery, Message
 from fireline.comms.rooms import service
 from fireline.comms.rooms.models import ChatRoom
 from fireline.core.jobs.registry import Effect, EffectNotDone, JobContext, job_handler
@@ -56,12 +56,7 @@ def send(ctx: JobContext) -> Effect[Delivery] | None:
         message = event_message(incident, event, base)
     target: dict[str, Any] = dict(room.target)
     channel = channels.get(room.kind)
-    send_context = SendContext(
-        idempotency_key=ctx.job.idempotency_key or f"job-{ctx.job.id}",
-        smtp=channels.smtp_settings(ctx.settings),
-        allow_private=ctx.settings.outbound_allow_private,
-        now=ctx.now,
-    )
+    send_context = channels.job_send_context(ctx)
     room_id = room.id
     return Effect(
         perform=lambda: channel.send(message, target, send_context),

@@ -11,35 +11,22 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from fireline.comms import channels
-from fireline.comms.channels.base import Channel
 from fireline.comms.rooms import service
 from fireline.comms.rooms.models import ChatRoom
 from fireline.core.deps import Principal, get_now, get_session
 from fireline.core.errors import AppError, NotFound
 from fireline.core.ids import RowId, as_row_id
-from fireline.oncall.contact_views import inputs_for, target_of
+from fireline.oncall.contact_views import (
+    channel_choices,
+    chosen_kind,
+    inputs_for,
+    shown_target,
+    target_of,
+)
 from fireline.oncall.view_kit import failed, not_found, page, posted, see, text, values_of
 from fireline.web.pages import page_admin
 
 router = APIRouter(prefix="/settings/chat", include_in_schema=False)
-
-
-def _kinds() -> list[tuple[str, str]]:
-    return [(k, channels.get(k).label) for k in channels.kinds()]
-
-
-def _default_kind() -> str:
-    kinds = channels.kinds()
-    return "apprise" if "apprise" in kinds else (kinds[0] if kinds else "")
-
-
-def _shown(room: ChatRoom) -> str:
-    try:
-        channel: Channel = channels.get(room.kind)
-    except channels.UnknownChannel:
-        return "(this kind of channel is no longer installed)"
-    return ", ".join(f"{k}: {v}" for k, v in channel.redact(room.target).items()) or "–"
 
 
 def _page(
@@ -52,12 +39,12 @@ def _page(
     status: int = 200,
     **extra: Any,
 ) -> Response:
-    kind = kind if kind in channels.kinds() else _default_kind()
+    kind = chosen_kind(kind, "apprise")
     context = {
         "title": "Chat rooms",
-        "rooms": [(r, _shown(r)) for r in service.rooms(session)],
+        "rooms": [(r, shown_target(r.kind, r.target)) for r in service.rooms(session)],
         "events": service.EVENTS,
-        "kinds": _kinds(),
+        "kinds": channel_choices(),
         "kind": kind,
         "inputs": inputs_for(kind),
         "room_fields": ["name", "kind", "events", *(f"target.{i.name}" for i in inputs_for(kind))],

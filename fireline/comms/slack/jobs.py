@@ -24,7 +24,7 @@ from fireline.comms.slack import blocks, commands
 from fireline.comms.slack.commands import Command
 from fireline.comms.slack.models import SlackChannel
 from fireline.comms.slack.web import client, configured
-from fireline.core.deps import Principal
+from fireline.core.deps import Principal, principal_of
 from fireline.core.errors import AppError, InvalidInput
 from fireline.core.jobs import queue
 from fireline.core.jobs.registry import Effect, EffectNotDone, JobContext, job_handler
@@ -81,7 +81,7 @@ def principal_for(session: Session, email: str | None) -> Principal | None:
     )
     if user is None:
         return None
-    return Principal(user.id, user.email, user.name, Role(user.role), user.time_zone, "slack")
+    return principal_of(user, "slack")
 
 
 def _reply(session: Session, ctx: JobContext, response_url: str, text: str, **extra: Any) -> None:
@@ -259,7 +259,7 @@ def _principal_by_id(session: Session, user_id: int) -> Principal | None:
     user = session.get(User, user_id)
     if user is None or not user.is_active:
         return None
-    return Principal(user.id, user.email, user.name, Role(user.role), user.time_zone, "slack")
+    return principal_of(user, "slack")
 
 
 @job_handler(INCIDENT_ACTION_JOB)

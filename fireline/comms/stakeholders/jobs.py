@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fireline.comms import channels
-from fireline.comms.channels.base import Delivery, Message, SendContext
+from fireline.comms.channels.base import Delivery, Message
 from fireline.comms.stakeholders import service
 from fireline.core.jobs import queue
 from fireline.core.jobs.registry import Effect, EffectNotDone, JobContext, job_handler, periodic
@@ -138,11 +138,7 @@ def chat(ctx: JobContext) -> Effect[Delivery] | None:
         kind="stakeholder_update",
     )
     target: dict[str, Any] = {"url": url}
-    send_context = SendContext(
-        idempotency_key=ctx.job.idempotency_key or f"job-{ctx.job.id}",
-        allow_private=ctx.settings.outbound_allow_private,
-        now=ctx.now,
-    )
+    send_context = channels.job_send_context(ctx)
     channel = channels.get("apprise")
     return Effect(perform=lambda: channel.send(message, target, send_context), record=_chat_sent)
 

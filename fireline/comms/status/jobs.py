@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from fireline.comms import channels
-from fireline.comms.channels.base import Delivery, Message, SendContext
+from fireline.comms.channels.base import Delivery, Message
 from fireline.comms.channels.common import http_outcome, post
 from fireline.comms.status import components, messages, queries, service, subscriptions
 from fireline.comms.status.models import PublicIncident, PublicUpdate, Subscriber
@@ -37,17 +37,8 @@ class NotDelivered(EffectNotDone):
     """A delivery that may work later: the job is retried."""
 
 
-def _context(ctx: JobContext) -> SendContext:
-    return SendContext(
-        idempotency_key=ctx.job.idempotency_key or f"job-{ctx.job.id}",
-        smtp=channels.smtp_settings(ctx.settings),
-        allow_private=ctx.settings.outbound_allow_private,
-        now=ctx.now,
-    )
-
-
 def _sending(kind: str, message: Message, target: dict[str, Any], ctx: JobContext) -> Effect[Any]:
-    channel, send_context = channels.get(kind), _context(ctx)
+    channel, send_context = channels.get(kind), channels.job_send_context(ctx)
     return Effect(
         perform=lambda: channel.send(message, target, send_context),
         record=lambda _later, delivery: _outcome(ctx.job.kind, delivery),
@@ -57,7 +48,7 @@ def _sending(kind: str, message: Message, target: dict[str, Any], ctx: JobContex
 def _posting(url: str, body: dict[str, Any], ctx: JobContext) -> Effect[Any]:
     """POST a Statuspage-shaped webhook through the one outbound client (its
     guard keeps subscribers' URLs off internal addresses)."""
-    send_context = _context(ctx)
+    send_context = channels.job_send_context(ctx)
     content = json.dumps(body, separators=(",", ":")).encode("utf-8")
     headers = {
         "Content-Type": "application/json",
