@@ -52,6 +52,12 @@ from fireline.oncall.models import (
     ScheduleOverride,
 )
 from fireline.people.models import ApiToken, LoginFailure, Team, TeamMembership, User, WebSession
+from fireline.security.models import (
+    ApprovalDecision,
+    ApprovalRequest,
+    ClassificationRecord,
+    ConfidentialNote,
+)
 
 __all__ = [
     "ActionItem",
@@ -59,15 +65,19 @@ __all__ = [
     "AlertGroup",
     "AlertGroupEvent",
     "ApiToken",
+    "ApprovalDecision",
+    "ApprovalRequest",
     "AuditEvent",
     "Base",
     "CalendarFeed",
     "ChangeEvent",
     "ChatRoom",
+    "ClassificationRecord",
     "Component",
     "ComponentGroup",
     "ComponentService",
     "ComponentStatusChange",
+    "ConfidentialNote",
     "ContactMethod",
     "EscalationPolicy",
     "Heartbeat",

@@ -17,8 +17,11 @@ from fireline.cli import (
     archive,
     audit,
     demo,
+    evidence,
     incidents,
     jobs,
+    obligations,
+    observables,
     oncall,
     people,
     plan,
@@ -37,6 +40,7 @@ for module in (
     server,
     people,
     demo,
+    evidence,
     incidents,
     alerts,
     oncall,
@@ -45,5 +49,8 @@ for module in (
     plan,
     audit,
     archive,
+    evidence,
+    observables,
+    obligations,
 ):
     module.register(main)

@@ -149,6 +149,8 @@ class Task(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     status: Mapped[str] = mapped_column(String(16), default="open")
     due_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The plan role whose work this is (legal, privacy, hr_liaison, …), if any.
+    role_key: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

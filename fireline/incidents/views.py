@@ -25,6 +25,7 @@ from fireline.incidents.models import Incident
 from fireline.incidents.sla_timers import clocks
 from fireline.people.models import Role, User
 from fireline.plan.schema import Plan
+from fireline.security.page import security_context
 from fireline.web.pages import PageError, page_require, page_viewer
 from fireline.web.templating import render
 
@@ -233,6 +234,7 @@ def render_incident_page(
         "can_act": principal.can(Role.responder),
         **public_update_context(session, incident),
         **stakeholder_context(session, plan, incident, now),
+        **security_context(session, plan, principal, incident, now),
         **extra,
     }
     return render(request, "incidents/show.html", context, principal=principal, status_code=status)

@@ -49,6 +49,14 @@ from fireline.oncall.load_api import router as load_router
 from fireline.oncall.views import router as oncall_pages_router
 from fireline.people.api import router as people_router
 from fireline.plan import load_effective_plan
+from fireline.security.api import router as security_api_router
+from fireline.security.evidence.api import router as evidence_api_router
+from fireline.security.evidence.views import router as evidence_pages_router
+from fireline.security.obligations.api import router as obligations_api_router
+from fireline.security.obligations.views import router as obligations_pages_router
+from fireline.security.observables.api import router as observables_api_router
+from fireline.security.observables.views import router as observables_pages_router
+from fireline.security.views import router as security_pages_router
 from fireline.web.pages import error_page, install_page_handlers
 from fireline.web.security_headers import SecurityHeaders
 from fireline.web.views import router as web_router
@@ -122,6 +130,10 @@ def create_app(
         alerts_router,
         incidents_router,
         incident_work_router,
+        security_api_router,
+        evidence_api_router,
+        observables_api_router,
+        obligations_api_router,
         stakeholders_router,
         oncall_router,
         feeds_router,
@@ -142,6 +154,11 @@ def create_app(
         stakeholder_pages_router,
         alert_pages_router,
         oncall_pages_router,
+        # Before the incident pages: /incidents/{ref}/{action} would take their POSTs.
+        security_pages_router,
+        evidence_pages_router,
+        observables_pages_router,
+        obligations_pages_router,
         web_router,
     ):
         app.include_router(router)

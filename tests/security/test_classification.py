@@ -8,7 +8,7 @@ import pytest
 
 from fireline.core.errors import InvalidInput
 from fireline.security.classification import SecurityClassification, parse, suggest
-from fireline.security.obligations import PRESETS
+from fireline.security.obligations.clocks import PRESETS
 
 SEVERITIES = ["SEV1", "SEV2", "SEV3", "SEV4"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fireline.core.errors import InvalidInput
-from fireline.security.custody import Custody, CustodyEvent, apply, replay
+from fireline.security.evidence.custody import Custody, CustodyEvent, apply, replay
 
 
 def event(kind: str, by: str = "sam", **extra: str) -> CustodyEvent:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from fireline.security.evidence_store import EvidenceStore, EvidenceTampered, chunks_of
+from fireline.security.evidence.store import EvidenceStore, EvidenceTampered, chunks_of
 
 
 def generated(megabytes: int) -> Iterator[bytes]:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fireline.plan.calendar import BusinessCalendar
-from fireline.security.obligations import (
+from fireline.security.obligations.clocks import (
     PRESETS,
     Clock,
     Span,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fireline.core.errors import InvalidInput
-from fireline.security.observables import Observable, may_leave, normalise, technique, tlp
+from fireline.security.observables.normalise import Observable, may_leave, normalise, technique, tlp
 
 
 @pytest.mark.parametrize(

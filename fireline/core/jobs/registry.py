@@ -28,6 +28,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "fireline.comms.stakeholders.jobs",
     "fireline.comms.rooms.jobs",
     "fireline.comms.slack.jobs",
+    "fireline.security.obligations.jobs",
 )
 
 

@@ -1,0 +1,9 @@
+"""fireline obligations commands."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(main: click.Group) -> None:
+    pass

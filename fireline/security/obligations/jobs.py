@@ -1,0 +1,1 @@
+"""Obligation reminders and escalations, run by the jobs worker."""

@@ -1,0 +1,7 @@
+"""JSON API for observables."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["security"])
