@@ -92,8 +92,10 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, migrate_on_start=False)
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url, migrate_on_start=False, evidence_dir=tmp_path / "evidence"
+    )
 
 
 @pytest.fixture

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     job_modules: list[str] = Field(
         default_factory=list, description="Extra modules that register job handlers"
     )
+    evidence_dir: Path = Field(
+        default=Path("var/evidence"),
+        description="Where evidence files are kept, by their SHA-256, read-only once stored",
+    )
     ingest_max_bytes: int = Field(
         default=32 * 1024 * 1024,
         description="Largest alert webhook body (Alertmanager can send 10 MB under load); "

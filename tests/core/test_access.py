@@ -167,7 +167,7 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
 # HTML pages are not in the OpenAPI document. The page areas below declare
 # each page route's least role here in the same way, so a new page cannot
 # appear without a decision either.
-PAGE_AREAS = ("/oncall", "/statuspage", "/settings/chat")
+PAGE_AREAS = ("/oncall", "/statuspage", "/settings/chat", "/security")
 PAGE_MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/statuspage"): "viewer",
     ("GET", "/statuspage/components"): "manager",
