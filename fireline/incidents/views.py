@@ -331,6 +331,7 @@ async def incident_action(
                 incident,
                 title=field("title"),
                 assignee=field("assignee") or None,
+                role=work.task_role(plan, field("role")),
             )
         elif action == "task-status":
             task_id = as_row_id(field("task_id"))

@@ -13,6 +13,7 @@ from fireline.core.errors import Conflict, InvalidInput, NotFound
 from fireline.incidents.models import ActionItem, Incident, IncidentLink, Task
 from fireline.incidents.service import record_event
 from fireline.people.service import find_user
+from fireline.plan.schema import Plan
 
 TASK_STATUSES = ("todo", "doing", "done", "cancelled")
 ITEM_STATUSES = ("open", "in_progress", "done", "wont_do")
@@ -47,6 +48,17 @@ def _user_id(session: Session, ref: str | None, field: str) -> int | None:
 # --- tasks --------------------------------------------------------------------------
 
 
+def task_role(plan: Plan, value: str | None) -> str | None:
+    """A task can belong to one of the plan's roles (legal's review of the
+    notice, HR's interview), so each role sees its own work."""
+    if not value:
+        return None
+    try:
+        return plan.role(value).key
+    except KeyError as exc:
+        raise InvalidInput(str(exc.args[0]), field="role") from None
+
+
 def add_task(
     session: Session,
     principal: Principal,
@@ -56,13 +68,16 @@ def add_task(
     title: str,
     assignee: str | None = None,
     due_at: datetime | None = None,
+    role: str | None = None,
 ) -> Task:
+    """``role``: the plan role whose work it is (checked with :func:`task_role`)."""
     task = Task(
         incident_id=incident.id,
         title=_title(title),
         assignee_id=_user_id(session, assignee, "assignee"),
         status="todo",
         due_at=due_at,
+        role_key=role,
         created_at=now,
         updated_at=now,
     )
@@ -75,7 +90,7 @@ def add_task(
         principal=principal,
         now=now,
         body=task.title,
-        data={"task_id": task.id, "assignee_id": task.assignee_id},
+        data={"task_id": task.id, "assignee_id": task.assignee_id, "role": role},
     )
     return task
 

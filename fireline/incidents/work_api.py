@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from fireline.core.deps import Principal, get_now, get_session, require_responder, require_viewer
 from fireline.core.ids import RowId
 from fireline.incidents import queries, work
+from fireline.incidents.api import get_plan
 from fireline.incidents.models import ActionItem, Incident, Task
+from fireline.plan.schema import Plan
 
 router = APIRouter(prefix="/api/v1", tags=["incident work"])
 
@@ -25,6 +27,7 @@ class TaskIn(Strict):
     title: str = Field(max_length=300)
     assignee: str | None = Field(default=None, max_length=320)
     due_at: datetime | None = None
+    role: str | None = Field(default=None, max_length=64, description="plan role owning it")
 
 
 class TaskPatch(Strict):
@@ -38,6 +41,7 @@ class TaskOut(BaseModel):
     title: str
     status: str
     assignee_id: int | None
+    role: str | None = Field(validation_alias="role_key")
     due_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -112,8 +116,10 @@ def add_task(
     principal: Principal = Depends(require_responder),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
+    plan: Plan = Depends(get_plan),
 ) -> TaskOut:
     incident = queries.get_visible(session, principal, ref)
+    role = work.task_role(plan, body.role)
     task = work.add_task(
         session,
         principal,
@@ -122,6 +128,7 @@ def add_task(
         title=body.title,
         assignee=body.assignee,
         due_at=body.due_at,
+        role=role,
     )
     session.commit()
     return TaskOut.of(task)

@@ -161,6 +161,16 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/chat-rooms"): "admin",
     ("POST", "/api/v1/chat-rooms/{room_id}/test"): "admin",
     ("DELETE", "/api/v1/chat-rooms/{room_id}"): "admin",
+    ("GET", "/api/v1/incidents/{ref}/classification"): "viewer",
+    ("PUT", "/api/v1/incidents/{ref}/classification"): "responder",
+    ("POST", "/api/v1/incidents/{ref}/classification/decision"): "responder",
+    ("GET", "/api/v1/incidents/{ref}/approvals"): "viewer",
+    ("POST", "/api/v1/incidents/{ref}/approvals"): "responder",
+    ("POST", "/api/v1/incidents/{ref}/approvals/{approval_id}/decisions"): "responder",
+    ("POST", "/api/v1/incidents/{ref}/approvals/{approval_id}/carried-out"): "responder",
+    ("POST", "/api/v1/incidents/{ref}/approvals/{approval_id}/withdraw"): "responder",
+    ("GET", "/api/v1/incidents/{ref}/confidential-notes"): "viewer",
+    ("POST", "/api/v1/incidents/{ref}/confidential-notes"): "responder",
 }
 
 
