@@ -397,12 +397,24 @@ def bench_status_page(db: Database, kind: str) -> list[Result]:
     return results
 
 
+def bench_evidence(db: Database, kind: str) -> list[Result]:
+    """A 1 GiB evidence file streamed up, down and verified through `fireline serve`,
+    with the server's peak memory (bench/evidence.py; alone, it takes --size-mib)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from evidence import run as run_evidence
+
+    return [Result(database=kind, **measured) for measured in run_evidence(db, kind)]
+
+
 BENCHES: dict[str, Callable[[Database, str], list[Result]]] = {
     "memory": bench_memory,
     "audit": bench_audit_append,
     "jobs": bench_jobs,
     "api": bench_api,
     "status": bench_status_page,
+    "evidence": bench_evidence,
 }
 
 

@@ -52,6 +52,7 @@ from fireline.oncall.models import (
     ScheduleOverride,
 )
 from fireline.people.models import ApiToken, LoginFailure, Team, TeamMembership, User, WebSession
+from fireline.security.evidence.models import CustodyRecord, EvidenceItem
 from fireline.security.models import (
     ApprovalDecision,
     ApprovalRequest,
@@ -79,7 +80,9 @@ __all__ = [
     "ComponentStatusChange",
     "ConfidentialNote",
     "ContactMethod",
+    "CustodyRecord",
     "EscalationPolicy",
+    "EvidenceItem",
     "Heartbeat",
     "Incident",
     "IncidentLink",

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
         default=Path("var/evidence"),
         description="Where evidence files are kept, by their SHA-256, read-only once stored",
     )
+    evidence_max_bytes: int = Field(
+        default=100 * 1024**3,
+        description="Largest evidence upload (default 100 GiB); 0: no limit but the free disk space",
+    )
     ingest_max_bytes: int = Field(
         default=32 * 1024 * 1024,
         description="Largest alert webhook body (Alertmanager can send 10 MB under load); "

@@ -171,14 +171,34 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/incidents/{ref}/approvals/{approval_id}/withdraw"): "responder",
     ("GET", "/api/v1/incidents/{ref}/confidential-notes"): "viewer",
     ("POST", "/api/v1/incidents/{ref}/confidential-notes"): "responder",
+    # Evidence: the base role below, and a security role on the incident (or admin).
+    ("GET", "/api/v1/incidents/{ref}/evidence"): "viewer",
+    ("POST", "/api/v1/incidents/{ref}/evidence"): "responder",
+    ("POST", "/api/v1/incidents/{ref}/evidence/upload"): "responder",
+    ("GET", "/api/v1/incidents/{ref}/evidence/report.json"): "viewer",
+    ("GET", "/api/v1/incidents/{ref}/evidence/report.pdf"): "viewer",
+    ("GET", "/api/v1/incidents/{ref}/evidence/{item_ref}"): "viewer",
+    ("GET", "/api/v1/incidents/{ref}/evidence/{item_ref}/download"): "viewer",
+    ("GET", "/api/v1/incidents/{ref}/evidence/{item_ref}/custody"): "viewer",
+    ("POST", "/api/v1/incidents/{ref}/evidence/{item_ref}/custody"): "responder",
+    ("GET", "/api/v1/evidence/verify"): "viewer",
+    ("GET", "/api/v1/evidence/{item_ref}"): "viewer",
 }
 
 
 # HTML pages are not in the OpenAPI document. The page areas below declare
 # each page route's least role here in the same way, so a new page cannot
 # appear without a decision either.
-PAGE_AREAS = ("/oncall", "/statuspage", "/settings/chat", "/security")
+PAGE_AREAS = ("/oncall", "/statuspage", "/settings/chat", "/security", "/incidents/{ref}/evidence")
 PAGE_MINIMUM_ROLE: dict[tuple[str, str], str] = {
+    ("GET", "/incidents/{ref}/evidence"): "viewer",
+    ("POST", "/incidents/{ref}/evidence/upload"): "responder",
+    ("POST", "/incidents/{ref}/evidence/external"): "responder",
+    ("GET", "/incidents/{ref}/evidence/report.pdf"): "viewer",
+    ("GET", "/incidents/{ref}/evidence/report.json"): "viewer",
+    ("GET", "/incidents/{ref}/evidence/{item_ref}"): "viewer",
+    ("GET", "/incidents/{ref}/evidence/{item_ref}/download"): "viewer",
+    ("POST", "/incidents/{ref}/evidence/{item_ref}/custody"): "responder",
     ("GET", "/statuspage"): "viewer",
     ("GET", "/statuspage/components"): "manager",
     ("POST", "/statuspage/components"): "manager",

@@ -94,15 +94,28 @@ class EvidenceStore:
     def verify(self, sha256: str) -> str | None:
         """None when the stored bytes still hash to ``sha256``; otherwise what
         is wrong, in words."""
+        return describe(sha256, self.hash_now(sha256))
+
+    def hash_now(self, sha256: str) -> str | None:
+        """What the bytes stored for ``sha256`` hash to now; None when they are gone."""
         path = self.path_of(sha256)
-        if not path.exists():
-            return "missing from the evidence store"
+        digest = hashlib.sha256()
         try:
-            for _ in self.read(sha256):
-                pass
-        except EvidenceTampered as exc:
-            return f"changed: now hashes to {exc.found}"
-        return None
+            with path.open("rb") as stored:
+                while chunk := stored.read(CHUNK):
+                    digest.update(chunk)
+        except FileNotFoundError:
+            return None
+        return digest.hexdigest()
+
+
+def describe(expected: str, found: str | None) -> str | None:
+    """None when ``found`` is ``expected``; otherwise what is wrong, in words."""
+    if found is None:
+        return "missing from the evidence store"
+    if found != expected:
+        return f"changed: now hashes to {found}"
+    return None
 
 
 def chunks_of(stream: BinaryIO, size: int = CHUNK) -> Iterator[bytes]:
