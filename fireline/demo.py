@@ -16,11 +16,14 @@ from fireline.alerts.demo import seed_alerts
 from fireline.catalog import service as catalog
 from fireline.comms.status.demo import seed_status_page
 from fireline.core.audit import Actor
+from fireline.core.config import Settings
 from fireline.incidents.demo import seed_incidents
 from fireline.oncall.demo import seed_oncall
 from fireline.people import service as people
 from fireline.people.models import ApiToken, Role, User
 from fireline.plan import Plan, default_plan
+from fireline.playbooks import service as _playbooks  # noqa: F401  (declaring starts playbooks)
+from fireline.security.demo import seed_security
 
 DEMO_ADMIN_EMAIL = "admin@demo.fireline.dev"
 DEMO_TOKEN_NAME = "demo CLI"
@@ -59,7 +62,16 @@ class DemoLogin:
     created: bool
 
 
-def seed(session: Session, *, now: datetime, password: str, plan: Plan | None = None) -> DemoLogin:
+def seed(
+    session: Session,
+    *,
+    now: datetime,
+    password: str,
+    plan: Plan | None = None,
+    settings: Settings | None = None,
+) -> DemoLogin:
+    """``settings`` says where evidence files go (FIRELINE_EVIDENCE_DIR);
+    without it the demo's security incidents are left out."""
     actor = Actor.system("fireline demo")
     admin = session.scalar(select(User).where(User.email == DEMO_ADMIN_EMAIL))
     created = admin is None
@@ -73,6 +85,9 @@ def seed(session: Session, *, now: datetime, password: str, plan: Plan | None = 
     seed_oncall(session, now)
     seed_alerts(session, now)
     seed_status_page(session, now)
+    if settings is not None:
+        users = {u.email: u for u in session.scalars(select(User))}
+        seed_security(session, plan or default_plan(), now, users, settings)
     for old in session.scalars(
         select(ApiToken).where(
             ApiToken.user_id == admin.id,

@@ -52,6 +52,7 @@ from fireline.oncall.models import (
     ScheduleOverride,
 )
 from fireline.people.models import ApiToken, LoginFailure, Team, TeamMembership, User, WebSession
+from fireline.playbooks.models import PlaybookRun, RunStep, StoredPlaybook
 from fireline.security.evidence.models import CustodyRecord, EvidenceItem
 from fireline.security.models import (
     ApprovalDecision,
@@ -59,6 +60,13 @@ from fireline.security.models import (
     ClassificationRecord,
     ConfidentialNote,
 )
+from fireline.security.obligations.models import (
+    IncidentObligation,
+    ObligationDocument,
+    ObligationMoment,
+    ObligationSubmission,
+)
+from fireline.security.observables.models import IncidentObservable, IncidentTechnique
 
 __all__ = [
     "ActionItem",
@@ -86,7 +94,10 @@ __all__ = [
     "Heartbeat",
     "Incident",
     "IncidentLink",
+    "IncidentObligation",
+    "IncidentObservable",
     "IncidentService",
+    "IncidentTechnique",
     "InstanceKey",
     "Integration",
     "Job",
@@ -95,13 +106,18 @@ __all__ = [
     "MaintenanceWindow",
     "Notification",
     "NotificationRule",
+    "ObligationDocument",
+    "ObligationMoment",
+    "ObligationSubmission",
     "Page",
     "Participant",
+    "PlaybookRun",
     "PublicIncident",
     "PublicIncidentComponent",
     "PublicUpdate",
     "RoleAssignment",
     "RoutingRule",
+    "RunStep",
     "Schedule",
     "ScheduleLayer",
     "ScheduleOverride",
@@ -109,6 +125,7 @@ __all__ = [
     "Silence",
     "SlackChannel",
     "StatusPageSettings",
+    "StoredPlaybook",
     "Subscriber",
     "Task",
     "Team",

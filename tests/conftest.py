@@ -45,6 +45,22 @@ def skip_unless_required(reason: str) -> None:
     pytest.skip(reason)
 
 
+def shared_dir(name: str) -> Path:
+    """A folder of published specification data (the CACAO 2.0 schemas and
+    examples) that the repository does not copy: FIRELINE_TEST_SHARED_DIR,
+    or ``shared/`` beside the checkout, or beside the machine's main checkout."""
+    candidates = [
+        Path(os.environ.get("FIRELINE_TEST_SHARED_DIR", "")),
+        Path(__file__).resolve().parents[1].parent / "shared",
+        Path("/work/shared"),
+    ]
+    for base in candidates:
+        if str(base) not in ("", ".") and (base / name).is_dir():
+            return base / name
+    skip_unless_required(f"{name} not found; set FIRELINE_TEST_SHARED_DIR to the folder holding it")
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database: a SQLite file, or a PostgreSQL schema of its own."""

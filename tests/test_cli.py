@@ -8,12 +8,15 @@ import stat
 from pathlib import Path
 
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from fireline import demo
 from fireline.cli import main
 from fireline.core.audit import verify
 from fireline.core.db import Database
+from fireline.incidents.models import Incident
 from fireline.people import service
+from fireline.security.demo import LEAKED_KEY_TITLE, RANSOMWARE_TITLE
 from tests.conftest import LiveServer, Persona
 
 
@@ -104,8 +107,8 @@ def test_setup_creates_the_first_admin_only_once(database_url: str, tmp_path: Pa
     db.dispose()
 
 
-def test_demo_seeds_once_and_refreshes_the_token(database_url: str) -> None:
-    env = {"FIRELINE_DATABASE_URL": database_url}
+def test_demo_seeds_once_and_refreshes_the_token(database_url: str, tmp_path: Path) -> None:
+    env = {"FIRELINE_DATABASE_URL": database_url, "FIRELINE_EVIDENCE_DIR": str(tmp_path)}
     first = run(["demo"], env)
     assert first.exit_code == 0, first.output
     assert "admin@demo.fireline.dev" in first.output and "FIRELINE_TOKEN=flt_" in first.output
@@ -115,4 +118,8 @@ def test_demo_seeds_once_and_refreshes_the_token(database_url: str) -> None:
     with db.session() as session:
         assert service.user_count(session) == len(demo.PEOPLE)
         assert verify(session).ok
+        # The security demo: both incidents with their evidence files in the store.
+        titles = set(session.scalars(select(Incident.title)))
+        assert {LEAKED_KEY_TITLE, RANSOMWARE_TITLE} <= titles
     db.dispose()
+    assert any(path.is_file() for path in (tmp_path / "sha256").rglob("*"))

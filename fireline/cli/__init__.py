@@ -25,6 +25,7 @@ from fireline.cli import (
     oncall,
     people,
     plan,
+    playbooks,
     server,
     status,
 )
@@ -40,7 +41,6 @@ for module in (
     server,
     people,
     demo,
-    evidence,
     incidents,
     alerts,
     oncall,
@@ -52,5 +52,6 @@ for module in (
     evidence,
     observables,
     obligations,
+    playbooks,
 ):
     module.register(main)

@@ -54,7 +54,14 @@ class ApiClient:
     transport: httpx.BaseTransport | None = None
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {"Accept": "application/json"}
+        response = self.send(method, path, **kwargs)
+        if not response.content:
+            return None
+        return response.json()
+
+    def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The response itself, for bodies that are not JSON (YAML, PDF)."""
+        headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         try:
@@ -66,9 +73,7 @@ class ApiClient:
             raise click.ClickException(f"cannot reach fireline at {self.url}: {exc}") from None
         if response.status_code >= 400:
             raise click.ClickException(describe_error(response))
-        if not response.content:
-            return None
-        return response.json()
+        return response
 
     def get(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})

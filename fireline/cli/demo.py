@@ -40,6 +40,7 @@ def _seed() -> None:
             now=SystemClock().now(),
             password=settings.demo_password.get_secret_value(),
             plan=load_effective_plan(settings.plan),
+            settings=settings,
         )
     db.dispose()
     url = settings.base_url or f"http://{settings.host}:{settings.port}"

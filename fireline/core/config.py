@@ -8,8 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ActionEndpoint(BaseModel):
+    """Where a playbook's automated actions for one system go, with the
+    headers (credentials) they carry: settings, never the plan file."""
+
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(description="Base URL; a step's path is appended")
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
 
 
 class Settings(BaseSettings):
@@ -82,6 +91,15 @@ class Settings(BaseSettings):
     )
     slack_timeline_emoji: str = Field(
         default="pushpin", description="Reacting with it adds a Slack message to the timeline"
+    )
+    action_endpoints: dict[str, ActionEndpoint] = Field(
+        default_factory=dict,
+        description='Playbook action endpoints as JSON: {"edr": {"url": "https://…", '
+        '"headers": {"Authorization": "Bearer …"}}}',
+    )
+    action_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Values playbook action templates may use as {{ secrets.NAME }}, as JSON",
     )
     log_level: str = "INFO"
     demo_password: SecretStr = SecretStr("fireline-demo")

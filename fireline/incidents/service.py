@@ -48,6 +48,17 @@ def on_event(listener: EventListener) -> None:
         _listeners.append(listener)
 
 
+# Told of each new incident with the plan, so that features which start work
+# from the plan (playbooks) can begin in the same transaction.
+DeclaredListener = Callable[[Session, Plan, "Principal | None", datetime, Incident], None]
+_declared_listeners: list[DeclaredListener] = []
+
+
+def on_declared(listener: DeclaredListener) -> None:
+    if listener not in _declared_listeners:
+        _declared_listeners.append(listener)
+
+
 def record_event(
     session: Session,
     incident: Incident,
@@ -218,6 +229,8 @@ def declare(
         from fireline.incidents import paging  # it writes through record_event, above
 
         paging.start(session, incident, now=now, policy=on_call_policy)
+    for listener in _declared_listeners:
+        listener(session, plan, principal, now, incident)
     return incident, True
 
 

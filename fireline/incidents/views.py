@@ -25,6 +25,7 @@ from fireline.incidents.models import Incident
 from fireline.incidents.sla_timers import clocks
 from fireline.people.models import Role, User
 from fireline.plan.schema import Plan
+from fireline.playbooks.panel import panel_context as playbooks_context
 from fireline.security.page import security_context
 from fireline.web.pages import PageError, page_require, page_viewer
 from fireline.web.templating import render
@@ -235,12 +236,13 @@ def render_incident_page(
         **public_update_context(session, incident),
         **stakeholder_context(session, plan, incident, now),
         **security_context(session, plan, principal, incident, now),
+        **playbooks_context(session, plan, incident),
         **extra,
     }
     return render(request, "incidents/show.html", context, principal=principal, status_code=status)
 
 
-def _visible(session: Session, principal: Principal, ref: str) -> Incident:
+def visible_incident(session: Session, principal: Principal, ref: str) -> Incident:
     try:
         return queries.get_visible(session, principal, ref)
     except AppError as exc:
@@ -257,7 +259,7 @@ def incident_page(
     now: datetime = Depends(get_now),
     plan: Plan = Depends(get_plan),
 ) -> Response:
-    incident = _visible(session, principal, ref)
+    incident = visible_incident(session, principal, ref)
     return render_incident_page(request, principal, session, plan, now, incident, kind=kind or None)
 
 
@@ -270,7 +272,7 @@ def timeline_partial(
     session: Session = Depends(get_session),
 ) -> Response:
     """The timeline alone, polled by htmx so the page stays live without a reload."""
-    incident = _visible(session, principal, ref)
+    incident = visible_incident(session, principal, ref)
     context = {
         "incident": incident,
         "events": queries.timeline(session, incident, kind or None),
@@ -287,7 +289,7 @@ def follow(
     now: datetime = Depends(get_now),
 ) -> Response:
     """Anyone who may see an incident may follow it, viewers included."""
-    incident = _visible(session, principal, ref)
+    incident = visible_incident(session, principal, ref)
     service.follow(session, principal, now, incident, on=True)
     session.commit()
     return _see(incident)
@@ -304,7 +306,7 @@ async def incident_action(
     plan: Plan = Depends(get_plan),
 ) -> Response:
     """One handler for the page's small forms: status, severity, role, note."""
-    incident = _visible(session, principal, ref)
+    incident = visible_incident(session, principal, ref)
     form = await request.form()
 
     def field(name: str) -> str:
@@ -357,7 +359,7 @@ async def incident_action(
             raise PageError(404, "Not found", f"no action {action}", principal)
     except AppError as exc:
         session.rollback()
-        incident = _visible(session, principal, ref)
+        incident = visible_incident(session, principal, ref)
         return render_incident_page(
             request,
             principal,

@@ -61,7 +61,7 @@ def task_role(plan: Plan, value: str | None) -> str | None:
 
 def add_task(
     session: Session,
-    principal: Principal,
+    principal: Principal | None,
     now: datetime,
     incident: Incident,
     *,
@@ -97,7 +97,7 @@ def add_task(
 
 def update_task(
     session: Session,
-    principal: Principal,
+    principal: Principal | None,
     now: datetime,
     incident: Incident,
     task_id: int,

@@ -12,9 +12,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from fireline.plan.schema import Lifecycle, Plan
+from fireline.plan.schema import Lifecycle, Obligation, Plan
 
 Location = tuple[str | int, ...]
+
+# Where an obligation's clock may start besides an earlier stage: the trigger,
+# the moments a person records (became aware, ransom paid), the trigger's year end.
+OBLIGATION_STARTS = ("trigger", "aware", "ransom_paid", "year_end")
 
 # Deliberately loose: the point is to catch a name pasted where an address belongs.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -57,7 +61,33 @@ def plan_problems(plan: Plan) -> list[Problem]:
         *(p for i, lc in enumerate(plan.lifecycles) for p in lifecycle_problems(lc, i)),
         *_incident_types(plan),
         *_classification(plan),
+        *_obligations(plan),
+        *_playbooks(plan),
+        *_duplicates(
+            (str(point) for point in plan.obligation_reminders),
+            ("obligation_reminders",),
+            "reminder point",
+        ),
     ]
+
+
+def _playbooks(plan: Plan) -> list[Problem]:
+    # Imported here: the playbook checks build on this module's Problem.
+    from fireline.playbooks.checks import playbook_problems
+
+    problems = [
+        Problem((*duplicate.location, "key"), duplicate.message)
+        for duplicate in _duplicates((p.key for p in plan.playbooks), ("playbooks",), "key")
+    ]
+    for index, playbook in enumerate(plan.playbooks):
+        problems += playbook_problems(
+            playbook,
+            ("playbooks", index),
+            roles=[r.key for r in plan.roles],
+            types=[t.key for t in plan.incident_types],
+            severities=[s.key for s in plan.severities],
+        )
+    return problems
 
 
 def _duplicates(values: Iterable[object], where: Location, what: str) -> list[Problem]:
@@ -199,3 +229,57 @@ def _classification(plan: Plan) -> list[Problem]:
                 where: Location = (*answers_at, a_index, "severity")
                 problems.append(Problem(where, unknown("severity", answer.severity, severities)))
     return problems
+
+
+def _obligations(plan: Plan) -> list[Problem]:
+    problems = [
+        Problem((*duplicate.location, "key"), duplicate.message)
+        for duplicate in _duplicates((o.key for o in plan.obligations), ("obligations",), "key")
+    ]
+    for index, obligation in enumerate(plan.obligations):
+        problems += obligation_problems(obligation, ("obligations", index))
+    return problems
+
+
+def obligation_problems(obligation: Obligation, at: Location) -> list[Problem]:
+    """Stage keys unique, clocks that start at something that happens before
+    them, conditions that are asked."""
+    problems = [
+        Problem((*duplicate.location, "key"), duplicate.message)
+        for duplicate in _duplicates((s.key for s in obligation.stages), (*at, "stages"), "key")
+    ]
+    earlier: list[str] = []
+    conditions = list(obligation.conditions)
+    for s_index, stage in enumerate(obligation.stages):
+        stage_at: Location = (*at, "stages", s_index)
+        for c_index, (start, _span) in enumerate(stage.clocks):
+            if start in OBLIGATION_STARTS or start in earlier:
+                continue
+            later = [s.key for s in obligation.stages[s_index:]]
+            if start in later:
+                message = (
+                    f"stage {start!r} does not come before {stage.key!r}; a clock starts at"
+                    f" {', '.join(OBLIGATION_STARTS)} or an earlier stage"
+                )
+            else:
+                known = [*OBLIGATION_STARTS, *earlier]
+                message = f"unknown clock start {start!r}{_close(start, known)}"
+                message += f" (use {', '.join(known)})"
+            problems.append(Problem((*stage_at, "clocks", c_index, 0), message))
+        if stage.when is not None and stage.when not in conditions:
+            problems.append(Problem((*stage_at, "when"), _unasked(stage.when, conditions)))
+        earlier.append(stage.key)
+    return problems
+
+
+def _close(value: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(value, known, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _unasked(condition: str, asked: Sequence[str]) -> str:
+    listing = f"it asks {', '.join(asked)}" if asked else "it asks none"
+    return (
+        f"condition {condition!r} is not one of the obligation's conditions{_close(condition, asked)}"
+        f" ({listing}; add it there with its question)"
+    )

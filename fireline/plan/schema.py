@@ -10,7 +10,6 @@ them itself instead so that each problem points at the value at fault.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from datetime import time
 from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,6 +27,8 @@ from pydantic import (
 )
 
 from fireline.plan.durations import Duration
+from fireline.plan.keys import Key, SeverityKey
+from fireline.playbooks.schema import Playbook
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -36,30 +37,6 @@ WORKWEEK: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
 # Validation context flag: the loader runs the cross-section checks itself, so
 # that each problem carries the position of the value at fault.
 DEFER_CHECKS = "fireline.plan.defer_checks"
-
-_KEY = re.compile(r"[a-z0-9][a-z0-9_-]*")
-_SEVERITY_KEY = re.compile(r"[A-Z][A-Z0-9_-]*")
-
-
-# Keys end up in URLs, API payloads and the audit log, so they are kept plain.
-def _key(value: str) -> str:
-    if not _KEY.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a key: use lower-case letters, digits, _ and -, like service_outage"
-        )
-    return value
-
-
-def _severity_key(value: str) -> str:
-    if not _SEVERITY_KEY.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a severity key: use upper-case letters, digits, _ and -, like SEV1"
-        )
-    return value
-
-
-Key = Annotated[str, AfterValidator(_key)]
-SeverityKey = Annotated[str, AfterValidator(_severity_key)]
 
 
 class Strict(BaseModel):
@@ -75,7 +52,7 @@ class Organisation(Strict):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a directory
             raise ValueError(
                 f"unknown time zone {value!r}; use an IANA name like Europe/Berlin"
             ) from None
@@ -299,6 +276,76 @@ class Classification(Strict):
     questions: list[Question] = Field(default_factory=list)
 
 
+def _clock_span(value: str) -> str:
+    # Imported here: the clocks module computes business days with the plan's
+    # calendar, which needs this module; one parser keeps the plan and the
+    # clocks agreeing on what a span is.
+    from fireline.security.obligations.clocks import Span
+
+    Span.parse(value)
+    return value
+
+
+ClockSpan = Annotated[str, AfterValidator(_clock_span)]
+
+
+class ObligationStage(Strict):
+    """One notice an obligation owes: an early warning, a notification, a final report."""
+
+    key: Key
+    name: str = Field(min_length=1, max_length=200)
+    clocks: list[tuple[str, ClockSpan]] = Field(
+        default_factory=list,
+        max_length=5,
+        description=(
+            "[start, span] pairs: start is trigger, aware, ransom_paid, year_end or an"
+            " earlier stage's key; several: the earliest deadline counts; none: owed"
+            " without undue delay, with no fixed deadline"
+        ),
+    )
+    when: Key | None = Field(
+        default=None, description="a condition key: the stage applies only when it is confirmed"
+    )
+
+    @field_validator("clocks", mode="before")
+    @classmethod
+    def _pairs(cls, value: object) -> object:
+        # Without this, a pair missing its span reads "missing required key 1".
+        if isinstance(value, list):
+            for item in value:
+                if not isinstance(item, list | tuple) or len(item) != 2:
+                    raise ValueError(
+                        f"each clock is a [start, span] pair like [trigger, 72h], not {item!r}"
+                    )
+        return value
+
+
+class Obligation(Strict):
+    """A notification duty (a regulator's, a contract's), in the shape of the
+    built-in presets; one with a preset's key replaces that preset."""
+
+    key: Key
+    name: str = Field(min_length=1, max_length=200)
+    trigger: str = Field(min_length=1, max_length=300, description="the event that starts it")
+    stages: list[ObligationStage] = Field(min_length=1, max_length=20)
+    conditions: dict[Key, str] = Field(
+        default_factory=dict, description="condition key -> the question a person answers"
+    )
+
+
+def _reminder_point(value: Duration) -> Duration:
+    if value.span is None:
+        raise ValueError("a reminder point is a fixed time before the deadline, like 24h or 30m")
+    return value
+
+
+ReminderPoint = Annotated[Duration, AfterValidator(_reminder_point)]
+
+
+def _default_reminders() -> list[Duration]:
+    return [Duration(minutes=24 * 60), Duration(minutes=4 * 60), Duration(minutes=60)]
+
+
 class Plan(Strict):
     version: Literal[1] = 1
     organisation: Organisation
@@ -311,6 +358,17 @@ class Plan(Strict):
     roles: list[Role] = Field(min_length=1)
     classification: Classification = Field(default_factory=Classification)
     audiences: list[Audience] = Field(default_factory=list)
+    playbooks: list[Playbook] = Field(
+        default_factory=list, description="response steps per incident type (fireline.playbooks)"
+    )
+    obligations: list[Obligation] = Field(
+        default_factory=list, description="notification obligations beyond the presets"
+    )
+    obligation_reminders: list[ReminderPoint] = Field(
+        default_factory=_default_reminders,
+        max_length=10,
+        description="how long before each obligation deadline to remind; the longest is 'due soon'",
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self, info: ValidationInfo) -> Plan:

@@ -16,7 +16,20 @@ from dataclasses import dataclass
 
 from fireline.core.errors import Conflict, Forbidden, InvalidInput
 
-PHASES = ("containment", "eradication", "recovery")
+# The response phases (NIST SP 800-61's, with the operational ones), in order.
+# Approvals are mostly for containment, eradication and recovery, but a
+# playbook step in any phase can need one (legal signs off a statement).
+PHASES = (
+    "preparation",
+    "detection",
+    "analysis",
+    "containment",
+    "eradication",
+    "recovery",
+    "mitigation",
+    "communication",
+    "post_incident",
+)
 DECISIONS = ("approve", "reject")
 PENDING, APPROVED, REJECTED, CARRIED_OUT, WITHDRAWN = (
     "pending",

@@ -203,6 +203,31 @@ def request_approval(
     description: str = "",
 ) -> ApprovalRequest:
     approvals.check_request(phase, list(roles), [r.key for r in plan.roles])
+    return open_approval(
+        session,
+        principal,
+        now,
+        incident,
+        phase=phase,
+        title=title,
+        roles=roles,
+        description=description,
+    )
+
+
+def open_approval(
+    session: Session,
+    principal: Principal | None,
+    now: datetime,
+    incident: Incident,
+    *,
+    phase: str,
+    title: str,
+    roles: Sequence[str],
+    description: str = "",
+) -> ApprovalRequest:
+    """A request whose phase and roles are checked already (a playbook's,
+    checked with the playbook). ``principal`` is None when fireline asks."""
     request = ApprovalRequest(
         incident_id=incident.id,
         phase=phase,
@@ -210,7 +235,7 @@ def request_approval(
         description=_text(description, "description", required=False),
         required_roles=list(roles),
         status=approvals.PENDING,
-        requested_by_id=principal.user_id,
+        requested_by_id=principal.user_id if principal else None,
         requested_at=now,
     )
     session.add(request)

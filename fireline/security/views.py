@@ -17,7 +17,7 @@ from fireline.core.errors import AppError, InvalidInput
 from fireline.core.ids import as_row_id
 from fireline.incidents.api import get_plan
 from fireline.incidents.models import Incident
-from fireline.incidents.views import _visible, page_responder, render_incident_page
+from fireline.incidents.views import page_responder, render_incident_page, visible_incident
 from fireline.plan.schema import Plan
 from fireline.security import service
 
@@ -196,13 +196,13 @@ async def _act(
     plan: Plan,
     approval_id: str = "",
 ) -> Response:
-    incident = _visible(session, principal, ref)
+    incident = visible_incident(session, principal, ref)
     form = await request.form()
     try:
         anchor = action(session, plan, principal, now, incident, form, as_row_id(approval_id))
     except AppError as exc:
         session.rollback()
-        incident = _visible(session, principal, ref)
+        incident = visible_incident(session, principal, ref)
         return render_incident_page(
             request,
             principal,

@@ -49,6 +49,8 @@ from fireline.oncall.load_api import router as load_router
 from fireline.oncall.views import router as oncall_pages_router
 from fireline.people.api import router as people_router
 from fireline.plan import load_effective_plan
+from fireline.playbooks.api import router as playbooks_api_router
+from fireline.playbooks.views import router as playbook_pages_router
 from fireline.security.api import router as security_api_router
 from fireline.security.evidence.api import router as evidence_api_router
 from fireline.security.evidence.views import router as evidence_pages_router
@@ -134,6 +136,7 @@ def create_app(
         evidence_api_router,
         observables_api_router,
         obligations_api_router,
+        playbooks_api_router,
         stakeholders_router,
         oncall_router,
         feeds_router,
@@ -159,6 +162,7 @@ def create_app(
         evidence_pages_router,
         observables_pages_router,
         obligations_pages_router,
+        playbook_pages_router,
         web_router,
     ):
         app.include_router(router)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,9 +29,11 @@ class NavEntry:
 NAVIGATION = (
     NavEntry("Dashboard", "/"),
     NavEntry("Incidents", "/incidents"),
+    NavEntry("Deadlines", "/security/deadlines"),
     NavEntry("Alerts", "/alerts"),
     NavEntry("On-call", "/oncall"),
     NavEntry("Status page", "/statuspage"),
+    NavEntry("Playbooks", "/playbooks"),
     NavEntry("Post-mortems", "/postmortems"),
     NavEntry("Insights", "/insights"),
     NavEntry("Settings", "/settings"),
@@ -49,9 +51,25 @@ def local_time(value: datetime | None, zone: str = "UTC", fmt: str = "%Y-%m-%d %
     return value.astimezone(tz).strftime(fmt)
 
 
+def duration(value: timedelta | None) -> str:
+    """A span as people say it: 45 s, 12 min, 3 h 05 min, 2 d 4 h."""
+    if value is None:
+        return "–"
+    seconds = int(value.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, hours = seconds // 60, seconds // 3600
+    if hours == 0:
+        return f"{minutes} min"
+    if hours < 48:
+        return f"{hours} h {minutes % 60:02d} min"
+    return f"{hours // 24} d {hours % 24} h"
+
+
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters["local_time"] = local_time
 templates.env.filters["markdown"] = render_markdown
+templates.env.filters["duration"] = duration
 templates.env.globals["version"] = __version__
 
 

@@ -161,6 +161,17 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/chat-rooms"): "admin",
     ("POST", "/api/v1/chat-rooms/{room_id}/test"): "admin",
     ("DELETE", "/api/v1/chat-rooms/{room_id}"): "admin",
+    ("GET", "/api/v1/playbooks"): "viewer",
+    ("POST", "/api/v1/playbooks"): "admin",
+    ("POST", "/api/v1/playbooks/validate"): "viewer",
+    ("POST", "/api/v1/playbooks/import"): "admin",
+    ("GET", "/api/v1/playbooks/{key}"): "viewer",
+    ("PUT", "/api/v1/playbooks/{key}"): "admin",
+    ("DELETE", "/api/v1/playbooks/{key}"): "admin",
+    ("GET", "/api/v1/playbooks/{key}/export"): "viewer",
+    ("GET", "/api/v1/incidents/{ref}/playbooks"): "viewer",
+    ("POST", "/api/v1/incidents/{ref}/playbooks"): "responder",
+    ("POST", "/api/v1/incidents/{ref}/playbooks/{run_id}/steps/{step_key}/skip"): "responder",
     ("GET", "/api/v1/incidents/{ref}/classification"): "viewer",
     ("PUT", "/api/v1/incidents/{ref}/classification"): "responder",
     ("POST", "/api/v1/incidents/{ref}/classification/decision"): "responder",
@@ -183,14 +194,59 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/incidents/{ref}/evidence/{item_ref}/custody"): "responder",
     ("GET", "/api/v1/evidence/verify"): "viewer",
     ("GET", "/api/v1/evidence/{item_ref}"): "viewer",
+    # Observables: read by all who may see the incident, changed by responders.
+    ("GET", "/api/v1/incidents/{ref}/observables"): "viewer",
+    ("POST", "/api/v1/incidents/{ref}/observables"): "responder",
+    ("GET", "/api/v1/incidents/{ref}/observables/sightings"): "viewer",
+    ("PATCH", "/api/v1/incidents/{ref}/observables/{observable_id}"): "responder",
+    ("DELETE", "/api/v1/incidents/{ref}/observables/{observable_id}"): "responder",
+    ("GET", "/api/v1/incidents/{ref}/techniques"): "viewer",
+    ("POST", "/api/v1/incidents/{ref}/techniques"): "responder",
+    ("DELETE", "/api/v1/incidents/{ref}/techniques/{technique}"): "responder",
+    ("GET", "/api/v1/incidents/{ref}/stix"): "viewer",
+    ("POST", "/api/v1/incidents/{ref}/stix"): "responder",
+    # Obligations: everyone who may see the incident sees them; responders act.
+    ("GET", "/api/v1/obligations"): "viewer",
+    ("GET", "/api/v1/obligations/presets"): "viewer",
+    ("GET", "/api/v1/incidents/{ref}/obligations"): "viewer",
+    ("POST", "/api/v1/incidents/{ref}/obligations"): "responder",
+    ("POST", "/api/v1/incidents/{ref}/obligations/{key}/moments"): "responder",
+    ("PATCH", "/api/v1/incidents/{ref}/obligations/{key}/conditions"): "responder",
+    ("POST", "/api/v1/incidents/{ref}/obligations/{key}/submissions"): "responder",
+    ("POST", "/api/v1/incidents/{ref}/obligations/{key}/detach"): "responder",
+    ("POST", "/api/v1/incidents/{ref}/obligation-documents"): "responder",
+    # ... and a security role on the incident (or admin) to download what was sent.
+    ("GET", "/api/v1/incidents/{ref}/obligation-documents/{sha256}"): "viewer",
 }
 
 
 # HTML pages are not in the OpenAPI document. The page areas below declare
 # each page route's least role here in the same way, so a new page cannot
 # appear without a decision either.
-PAGE_AREAS = ("/oncall", "/statuspage", "/settings/chat", "/security", "/incidents/{ref}/evidence")
+PAGE_AREAS = (
+    "/oncall",
+    "/statuspage",
+    "/settings/chat",
+    "/security",
+    "/incidents/{ref}/evidence",
+    "/incidents/{ref}/obligations",
+    "/playbooks",
+)
 PAGE_MINIMUM_ROLE: dict[tuple[str, str], str] = {
+    ("GET", "/security/deadlines"): "viewer",
+    ("GET", "/incidents/{ref}/obligations"): "viewer",
+    ("POST", "/incidents/{ref}/obligations/attach"): "responder",
+    ("POST", "/incidents/{ref}/obligations/{key}/moment"): "responder",
+    ("POST", "/incidents/{ref}/obligations/{key}/conditions"): "responder",
+    ("POST", "/incidents/{ref}/obligations/{key}/submit"): "responder",
+    ("POST", "/incidents/{ref}/obligations/{key}/detach"): "responder",
+    ("GET", "/playbooks"): "viewer",
+    ("GET", "/playbooks/new"): "admin",
+    ("POST", "/playbooks/new"): "admin",
+    ("GET", "/playbooks/{key}"): "viewer",
+    ("GET", "/playbooks/{key}/edit"): "admin",
+    ("POST", "/playbooks/{key}/edit"): "admin",
+    ("POST", "/playbooks/{key}/delete"): "admin",
     ("GET", "/incidents/{ref}/evidence"): "viewer",
     ("POST", "/incidents/{ref}/evidence/upload"): "responder",
     ("POST", "/incidents/{ref}/evidence/external"): "responder",

@@ -146,8 +146,12 @@ def test_tasks_and_action_items_from_the_page(
     assert (
         "Page the CDN vendor" in page and "Add a synthetic check" in page and "(high, open" in page
     )
+    ref = location.rsplit("/", 1)[1]
+    tasks = client.get(f"/api/v1/incidents/{ref}/tasks").json()
+    task_id = next(t["id"] for t in tasks if t["title"] == "Page the CDN vendor")
     client.post(
-        f"{location}/task-status", data={"csrf_token": token, "task_id": "1", "status": "done"}
+        f"{location}/task-status",
+        data={"csrf_token": token, "task_id": str(task_id), "status": "done"},
     )
     assert 'class="done">Page the CDN vendor' in client.get(location).text
     bad = client.post(

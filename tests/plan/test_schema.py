@@ -35,6 +35,7 @@ def test_defaults_follow_the_source_documents() -> None:
         "leaked_credential": ("security", "security"),
         "data_exfiltration": ("security", "security"),
         "insider_threat": ("security", "security"),
+        "ddos": ("security", "operational"),
     }
     assert [r.key for r in plan.roles] == [
         "incident_commander",

@@ -29,6 +29,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "fireline.comms.rooms.jobs",
     "fireline.comms.slack.jobs",
     "fireline.security.obligations.jobs",
+    "fireline.playbooks.actions",
 )
 
 

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from enum import Enum
+from typing import TypeVar
 
 from fireline.plan.calendar import BusinessCalendar
 
@@ -33,6 +34,7 @@ _SPAN = re.compile(
     r"^\s*(\d+)\s*(h|hours?|d|days?|calendar days?|business days?|months?)\s*$", re.I
 )
 SEARCH_DAYS = 366
+Tracked = TypeVar("Tracked")
 
 
 class Unit(Enum):
@@ -67,9 +69,10 @@ class Span:
         return cls(int(found[1]), unit)
 
     def __str__(self) -> str:
-        return (
-            f"{self.amount} {self.unit.value}" if self.unit is not Unit.hours else f"{self.amount}h"
-        )
+        if self.unit is Unit.hours:
+            return f"{self.amount}h"
+        words = self.unit.value.removesuffix("s") if self.amount == 1 else self.unit.value
+        return f"{self.amount} {words}"
 
 
 @dataclass(frozen=True)
@@ -306,10 +309,11 @@ def _start(
 
 
 def open_deadlines(
-    tracked: Sequence[tuple[str, list[Clock]]],
-) -> list[tuple[str, Clock]]:
+    tracked: Sequence[tuple[Tracked, list[Clock]]],
+) -> list[tuple[Tracked, Clock]]:
     """Every clock still running across incidents, soonest first: what the
-    deadlines page lists. ``tracked`` is (incident ref, its clocks)."""
+    deadlines page lists. ``tracked`` is (what the clocks belong to, e.g. an
+    incident's ref, its clocks)."""
     running = [
         (ref, clock)
         for ref, found in tracked

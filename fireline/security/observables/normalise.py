@@ -10,6 +10,7 @@ address one spelling.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -57,6 +58,13 @@ class Observable:
     hash_algorithm: str | None = None  # for a file known by its hash
 
 
+def match_key(observable: Observable) -> str:
+    """The same observable's key in every incident: a digest of its type, hash
+    algorithm and normalised value (values are long; the key indexes well)."""
+    text = "\x1f".join((observable.type, observable.hash_algorithm or "", observable.value))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _refuse(message: str) -> InvalidInput:
     return InvalidInput(message, field="value")
 
@@ -95,13 +103,7 @@ def normalise(type_: str, value: str, hash_algorithm: str | None = None) -> Obse
     if type_ == "domain-name":
         return Observable(type_, _domain(text))
     if type_ == "url":
-        parts = urlsplit(text)
-        if parts.scheme.lower() not in ("http", "https", "ftp") or not parts.hostname:
-            raise _refuse("not a URL like https://evil.example/path")
-        host = _domain(parts.hostname) if not _is_ip(parts.hostname) else parts.hostname
-        netloc = host + (f":{parts.port}" if parts.port else "")
-        rest = text[len(parts.scheme) + 3 + len(parts.netloc) :]
-        return Observable(type_, f"{parts.scheme.lower()}://{netloc}{rest}")
+        return Observable(type_, _url(text))
     if type_ == "file":
         return _file(text, hash_algorithm)
     if type_ == "email-addr":
@@ -116,6 +118,32 @@ def normalise(type_: str, value: str, hash_algorithm: str | None = None) -> Obse
             raise _refuse("a registry key starts with HKEY_LOCAL_MACHINE, HKLM, HKCU, …")
         return Observable(type_, f"{root}\\{rest}" if rest else root)
     return Observable(type_, text)  # user-account and text: as written
+
+
+def _url(text: str) -> str:
+    """Scheme and host in lower case (the host in IDNA), the rest as written:
+    a user part (``https://bank.example@evil.example/``) is part of the lure."""
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a bad port, an unclosed [IPv6 bracket
+        raise _refuse("not a URL like https://evil.example/path") from None
+    scheme = parts.scheme.lower()
+    if (
+        scheme not in ("http", "https", "ftp")
+        or not host
+        or not text[len(scheme) :].startswith("://")
+    ):
+        raise _refuse("not a URL like https://evil.example/path")
+    if _is_ip(host):
+        address = ipaddress.ip_address(host)
+        host = f"[{address}]" if address.version == 6 else str(address)
+    else:
+        host = _domain(host)
+    user, at, _ = parts.netloc.rpartition("@")
+    netloc = f"{user}{at}{host}" + (f":{port}" if port is not None else "")
+    rest = text[len(scheme) + 3 + len(parts.netloc) :]
+    return f"{scheme}://{netloc}{rest}"
 
 
 def _is_ip(host: str) -> bool:

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fireline.core.errors import InvalidInput
-from fireline.security.observables.normalise import Observable, may_leave, normalise, technique, tlp
+from fireline.security.observables.normalise import (
+    TYPES,
+    Observable,
+    match_key,
+    may_leave,
+    normalise,
+    technique,
+    tlp,
+)
 
 
 @pytest.mark.parametrize(
@@ -90,3 +100,62 @@ def test_attack_technique_ids() -> None:
     for bad in ("T15", "T1566.1", "TA0001", "phishing"):
         with pytest.raises(InvalidInput):
             technique(bad)
+
+
+def test_the_match_key_is_the_same_for_the_same_observable_only() -> None:
+    same = match_key(normalise("domain-name", "Evil.Example.")) == match_key(
+        normalise("domain-name", "evil.example")
+    )
+    assert same
+    digest = "d41d8cd98f00b204e9800998ecf8427e"
+    as_md5 = match_key(normalise("file", digest, "MD5"))
+    assert as_md5 != match_key(normalise("file", digest))  # a file named like a hash
+    assert match_key(normalise("text", "evil.example")) != match_key(
+        normalise("domain-name", "evil.example")
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("https://paypal.example@evil.example/login", "https://paypal.example@evil.example/login"),
+        ("http://[2001:DB8::1]:8080/x", "http://[2001:db8::1]:8080/x"),
+        ("http://evil.example:0/", "http://evil.example:0/"),
+    ],
+)
+def test_urls_keep_what_makes_them_different(value: str, expected: str) -> None:
+    assert normalise("url", value).value == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "http://evil.example:99999/",
+        "http://[::1",
+        "http://[zz]/",
+        "https://evil.example:x/",
+        "http:evil.example",
+    ],
+)
+def test_broken_urls_are_refused_not_crashed_on(value: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        normalise("url", value)
+    assert refused.value.field == "value"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from([*TYPES, "mutex"]),
+    st.text(max_size=60)
+    | st.from_regex(r"https?://[a-z\[\]:@.0-9]{0,20}(:\d{0,6})?/?", fullmatch=True),
+    st.none() | st.sampled_from(["MD5", "sha1", "SHA-256", "crc"]),
+)
+def test_any_value_is_normalised_or_refused_by_name(
+    type_: str, value: str, algorithm: str | None
+) -> None:
+    try:
+        found = normalise(type_, value, algorithm)
+    except InvalidInput as exc:
+        assert exc.field in ("type", "value", "hash_algorithm")
+        return
+    assert normalise(found.type, found.value, found.hash_algorithm) == found  # stable

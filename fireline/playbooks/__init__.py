@@ -1,0 +1,1 @@
+"""Playbooks: response steps per incident type, run as the incident's tasks."""

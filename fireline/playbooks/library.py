@@ -1,0 +1,117 @@
+"""Which playbooks exist: the built-in ones that fit the plan, the plan's own
+(``playbooks:``), and those kept in the database (edited in the web UI or
+imported), each replacing an earlier one with the same key. Also reading a
+playbook from YAML, with every problem at its line and column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fireline.core.errors import NotFound
+from fireline.plan.checks import Location
+from fireline.plan.loader import (
+    PlanError,
+    PlanProblem,
+    _at,
+    _in_file_order,
+    _parse,
+    _schema_problem,
+)
+from fireline.plan.schema import Plan
+from fireline.playbooks.checks import playbook_problems
+from fireline.playbooks.models import StoredPlaybook
+from fireline.playbooks.schema import Playbook
+
+BUILTIN, PLAN, STORED = "built-in", "plan", "stored"
+# Where a lone playbook sits inside a plan: its errors are reported from there
+# so that key suggestions know the schema, then shown relative to the file.
+_INSIDE_PLAN: Location = ("playbooks", 0)
+
+
+@dataclass(frozen=True)
+class Entry:
+    playbook: Playbook
+    origin: str  # built-in, plan or stored
+
+
+@cache
+def builtin_playbooks() -> tuple[Playbook, ...]:
+    folder = resources.files("fireline.playbooks").joinpath("builtin")
+    found = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            found.append(Playbook.model_validate(yaml.safe_load(entry.read_text("utf-8"))))
+    return tuple(found)
+
+
+def problems_in(plan: Plan, playbook: Playbook, at: Location = ()) -> list[Any]:
+    return playbook_problems(
+        playbook,
+        at,
+        roles=[r.key for r in plan.roles],
+        types=[t.key for t in plan.incident_types],
+        severities=[s.key for s in plan.severities],
+    )
+
+
+def available(session: Session, plan: Plan) -> dict[str, Entry]:
+    """Every playbook in effect, by key, sorted by name. A built-in one that
+    names a role, type or severity the plan lacks is left out: a plan with
+    its own vocabulary should not inherit steps for roles it does not have."""
+    found: dict[str, Entry] = {
+        p.key: Entry(p, BUILTIN) for p in builtin_playbooks() if not problems_in(plan, p)
+    }
+    found.update({p.key: Entry(p, PLAN) for p in plan.playbooks})
+    for stored in session.scalars(select(StoredPlaybook)):
+        try:
+            found[stored.key] = Entry(load_playbook_text(stored.source, plan), STORED)
+        except PlanError:
+            continue  # the plan changed under it; the editor shows why
+    return dict(sorted(found.items(), key=lambda item: item[1].playbook.name.lower()))
+
+
+def get(session: Session, plan: Plan, key: str) -> Entry:
+    entries = available(session, plan)
+    if key not in entries:
+        raise NotFound(f"no playbook {key!r}; there are {', '.join(entries) or 'none'}")
+    return entries[key]
+
+
+def load_playbook_text(text: str, plan: Plan, source: str = "playbook.yaml") -> Playbook:
+    """A playbook from YAML, checked against the plan's roles, types and
+    severities; PlanError lists every problem with its line and column."""
+    data, positions, problems = _parse(text, source)
+    inside = {(*_INSIDE_PLAN, *location): at for location, at in positions.items()}
+    try:
+        playbook = Playbook.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            moved = {**error, "loc": (*_INSIDE_PLAN, *error["loc"])}
+            problems.append(_relative(_schema_problem(moved, inside)))
+        raise PlanError(source, _in_file_order(problems)) from None
+    for problem in problems_in(plan, playbook, _INSIDE_PLAN):
+        problems.append(_relative(_at(problem, problem.message, inside)))
+    if problems:
+        raise PlanError(source, _in_file_order(problems))
+    return playbook
+
+
+def _relative(problem: PlanProblem) -> PlanProblem:
+    prefix = "playbooks[0]"
+    path = problem.path.removeprefix(prefix).removeprefix(".")
+    return PlanProblem(path, problem.line, problem.column, problem.message)
+
+
+def to_yaml(playbook: Playbook) -> str:
+    """The playbook as a file would say it, without the defaults."""
+    data = playbook.model_dump(mode="json", exclude_defaults=True)
+    data = {"key": playbook.key, "name": playbook.name, **data}
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
