@@ -53,6 +53,7 @@ from fireline.oncall.models import (
 )
 from fireline.people.models import ApiToken, LoginFailure, Team, TeamMembership, User, WebSession
 from fireline.playbooks.models import PlaybookRun, RunStep, StoredPlaybook
+from fireline.postmortems.models import PostMortem, Reviewer
 from fireline.security.evidence.models import CustodyRecord, EvidenceItem
 from fireline.security.models import (
     ApprovalDecision,
@@ -112,9 +113,11 @@ __all__ = [
     "Page",
     "Participant",
     "PlaybookRun",
+    "PostMortem",
     "PublicIncident",
     "PublicIncidentComponent",
     "PublicUpdate",
+    "Reviewer",
     "RoleAssignment",
     "RoutingRule",
     "RunStep",

@@ -15,8 +15,9 @@ import click
 
 from fireline.cli.client import api_client, print_rows
 from fireline.core.config import get_settings
+from fireline.core.errors import AppError
 from fireline.plan import PlanError, load_effective_plan
-from fireline.playbooks import library
+from fireline.playbooks import interchange, library
 
 
 @click.group()
@@ -76,19 +77,32 @@ def _details(step: dict[str, Any]) -> str:
 
 @playbook.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def validate(file: Path) -> None:
-    """Check FILE (fireline YAML) against the plan in effect; exit 1 on any problem."""
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    help="incident type a CACAO playbook is for, when it does not say (repeatable)",
+)
+def validate(file: Path, types: tuple[str, ...]) -> None:
+    """Check FILE (fireline YAML or CACAO 2.0 JSON) against the plan in
+    effect; exit 1 on any problem."""
     try:
         plan = load_effective_plan(get_settings().plan)
         text = file.read_text("utf-8")
-        found = library.load_playbook_text(text, plan, str(file))
+        imported = interchange.read(text, plan, types=types)
+        found = library.load_playbook_text(imported.source, plan, str(file))
     except PlanError as exc:
         for problem in exc.problems:
             click.echo(problem.render(exc.source), err=True)
         raise SystemExit(1) from None
+    except AppError as exc:
+        field = f" [{exc.field}]" if exc.field else ""
+        raise click.ClickException(f"{file}: {exc.message}{field}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"cannot read {file}: {exc}") from None
-    click.echo(f"{file}: valid ({found.key}, {len(found.steps)} steps)")
+    click.echo(f"{file}: valid ({found.key}, {len(found.steps)} steps, {imported.format})")
+    for note in imported.notes:
+        click.echo(f"  note: {note}")
 
 
 @playbook.command("import")

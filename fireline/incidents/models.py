@@ -33,6 +33,9 @@ class Incident(Base):
     status: Mapped[str] = mapped_column(String(64))
     is_open: Mapped[bool] = mapped_column(default=True, index=True)
     restricted: Mapped[bool] = mapped_column(default=False)
+    # A drill: flagged everywhere, left out of metrics, and kept from real
+    # notifications unless its exercise chose otherwise.
+    is_exercise: Mapped[bool] = mapped_column(default=False, index=True)
     commander_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id"), default=None, index=True
     )

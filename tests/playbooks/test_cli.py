@@ -82,9 +82,23 @@ def test_validate_works_offline_with_positions(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(NEW)
     ok = runner.invoke(main, ["playbook", "validate", str(good)], env={"FIRELINE_PLAN": ""})
-    assert ok.exit_code == 0 and "valid (lost-laptop, 1 steps)" in ok.output
+    assert ok.exit_code == 0 and "valid (lost-laptop, 1 steps, yaml)" in ok.output
     bad = tmp_path / "bad.yaml"
     bad.write_text(NEW.replace("title: Wipe it remotely", "titel: Wipe it remotely"))
     failed = runner.invoke(main, ["playbook", "validate", str(bad)], env={"FIRELINE_PLAN": ""})
     assert failed.exit_code == 1
     assert f"{bad}:6:5: steps[0].titel: unknown key 'titel'; did you mean 'title'?" in failed.output
+    example = shared_dir("cacao-2.0-examples") / "spec-3.1-example.json"
+    untyped = runner.invoke(main, ["playbook", "validate", str(example)], env={"FIRELINE_PLAN": ""})
+    assert untyped.exit_code == 1 and "which incident types" in untyped.output
+    cacao = runner.invoke(
+        main,
+        ["playbook", "validate", str(example), "--type", "phishing"],
+        env={"FIRELINE_PLAN": ""},
+    )
+    assert cacao.exit_code == 0, cacao.output
+    assert ", cacao)" in cacao.output and "note:" in cacao.output
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"type": "playbook",')
+    refused = runner.invoke(main, ["playbook", "validate", str(broken)], env={"FIRELINE_PLAN": ""})
+    assert refused.exit_code == 1 and "not valid JSON" in refused.output

@@ -1,0 +1,1 @@
+"""Exercises: tabletop and game-day scenarios run as exercise incidents."""

@@ -1,0 +1,1 @@
+"""Insights: response metrics, charts and the maturity assessment."""

@@ -1,0 +1,1 @@
+"""Blameless post-mortems and the action items that come out of them."""
