@@ -28,6 +28,7 @@ from fireline.plan.schema import Plan
 from fireline.security.evidence import checks, queries, service
 from fireline.security.evidence.metadata import local_collected
 from fireline.security.evidence.store import EvidenceStore
+from fireline.web.pdf import html_to_pdf
 
 FORMAT = "fireline-evidence-report"
 VERSION = 1
@@ -179,22 +180,5 @@ def to_html(data: dict[str, Any], time_zone: str) -> str:
 
 
 def to_pdf(data: dict[str, Any], time_zone: str) -> bytes:
-    """The report as a PDF, rendered by WeasyPrint with no access to any URL."""
-    import weasyprint
-
-    html = to_html(data, time_zone)
-    return bytes(weasyprint.HTML(string=html, url_fetcher=_no_fetching()).write_pdf())
-
-
-def _no_fetching() -> Any:
-    """A URL fetcher that fetches nothing: the report is made of its own HTML."""
-    import weasyprint
-
-    fetcher_class = getattr(weasyprint, "URLFetcher", None)
-    if fetcher_class is not None:  # WeasyPrint 66 and later
-        return fetcher_class(allowed_protocols=())
-
-    def refuse(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        raise ValueError(f"the evidence report loads nothing from outside ({url})")
-
-    return refuse
+    """The report as a PDF, printed with no access to any URL."""
+    return html_to_pdf(to_html(data, time_zone))
