@@ -17,12 +17,15 @@ from fireline.catalog import service as catalog
 from fireline.comms.status.demo import seed_status_page
 from fireline.core.audit import Actor
 from fireline.core.config import Settings
+from fireline.exercises.demo import seed_exercises
 from fireline.incidents.demo import seed_incidents
+from fireline.insights.demo import seed_history
 from fireline.oncall.demo import seed_oncall
 from fireline.people import service as people
 from fireline.people.models import ApiToken, Role, User
 from fireline.plan import Plan, default_plan
 from fireline.playbooks import service as _playbooks  # noqa: F401  (declaring starts playbooks)
+from fireline.postmortems.demo import seed_postmortems
 from fireline.security.demo import seed_security
 
 DEMO_ADMIN_EMAIL = "admin@demo.fireline.dev"
@@ -88,6 +91,9 @@ def seed(
     if settings is not None:
         users = {u.email: u for u in session.scalars(select(User))}
         seed_security(session, plan or default_plan(), now, users, settings)
+    seed_history(session, plan or default_plan(), now)
+    seed_exercises(session, plan or default_plan(), now)
+    seed_postmortems(session, plan or default_plan(), now)
     for old in session.scalars(
         select(ApiToken).where(
             ApiToken.user_id == admin.id,

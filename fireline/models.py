@@ -30,6 +30,12 @@ from fireline.core.audit import AuditEvent
 from fireline.core.db import Base
 from fireline.core.jobs.models import Job, JobState
 from fireline.core.signing import InstanceKey
+from fireline.exercises.models import (
+    ExerciseInject,
+    ExerciseObjective,
+    ExerciseRun,
+    StoredScenario,
+)
 from fireline.incidents.models import (
     ActionItem,
     Incident,
@@ -40,6 +46,7 @@ from fireline.incidents.models import (
     Task,
     TimelineEvent,
 )
+from fireline.maturity.models import MaturityAnswer
 from fireline.oncall.models import (
     CalendarFeed,
     ContactMethod,
@@ -92,6 +99,9 @@ __all__ = [
     "CustodyRecord",
     "EscalationPolicy",
     "EvidenceItem",
+    "ExerciseInject",
+    "ExerciseObjective",
+    "ExerciseRun",
     "Heartbeat",
     "Incident",
     "IncidentLink",
@@ -105,6 +115,7 @@ __all__ = [
     "JobState",
     "LoginFailure",
     "MaintenanceWindow",
+    "MaturityAnswer",
     "Notification",
     "NotificationRule",
     "ObligationDocument",
@@ -129,6 +140,7 @@ __all__ = [
     "SlackChannel",
     "StatusPageSettings",
     "StoredPlaybook",
+    "StoredScenario",
     "Subscriber",
     "Task",
     "Team",

@@ -17,6 +17,7 @@ from fireline.alerts.shape import Action, AlertIn, Severity
 from fireline.core.deps import Principal
 from fireline.core.errors import NotFound
 from fireline.core.jobs.registry import JobContext, job_handler, periodic
+from fireline.exercises.guard import may_notify
 from fireline.incidents import service as incidents
 from fireline.incidents.models import Incident, IncidentService
 from fireline.oncall import paging
@@ -76,6 +77,10 @@ def page(ctx: JobContext) -> None:
     group = session.get(AlertGroup, ctx.payload["group_id"])
     if group is None or group.status not in ("triggered",):
         return  # acknowledged, resolved or silenced before the page went out
+    incident = session.get(Incident, group.incident_id) if group.incident_id else None
+    if incident is not None and not may_notify(incident):
+        group_event(session, group, "page_skipped", f"{incident.ref} is an exercise", ctx.now)
+        return
     running = paging.active_page(session, "alert_group", group.id)
     if running is not None:
         paging.escalate(session, running, ctx.now)
@@ -165,7 +170,11 @@ def _open_incident_of(session: Session, service_id: int) -> Incident | None:
     return session.scalar(
         select(Incident)
         .join(IncidentService, IncidentService.incident_id == Incident.id)
-        .where(IncidentService.service_id == service_id, Incident.is_open)
+        .where(
+            IncidentService.service_id == service_id,
+            Incident.is_open,
+            Incident.is_exercise.is_(False),  # real alerts never join a drill
+        )
         .order_by(Incident.declared_at.desc())
         .limit(1)
     )

@@ -18,14 +18,18 @@ from fireline.cli import (
     audit,
     demo,
     evidence,
+    exercises,
     incidents,
+    insights,
     jobs,
+    maturity,
     obligations,
     observables,
     oncall,
     people,
     plan,
     playbooks,
+    postmortems,
     server,
     status,
 )
@@ -53,5 +57,9 @@ for module in (
     observables,
     obligations,
     playbooks,
+    postmortems,
+    exercises,
+    maturity,
+    insights,
 ):
     module.register(main)

@@ -93,6 +93,7 @@ class IncidentOut(BaseModel):
     status: str
     is_open: bool
     restricted: bool
+    is_exercise: bool = False
     services: list[str]
     commander: dict[str, Any] | None
     roles: list[dict[str, Any]]
@@ -113,6 +114,7 @@ class IncidentOut(BaseModel):
             status=incident.status,
             is_open=incident.is_open,
             restricted=incident.restricted,
+            is_exercise=incident.is_exercise,
             services=[s.slug for s in incident.services],
             commander={"id": commander.id, "name": commander.name, "email": commander.email}
             if commander

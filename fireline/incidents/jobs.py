@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from fireline.core.jobs.registry import JobContext, job_handler
+from fireline.exercises.guard import may_notify
 from fireline.incidents import paging as _paging  # noqa: F401  (registers incident pages)
 from fireline.incidents import service
 from fireline.incidents.models import Incident
@@ -45,6 +46,8 @@ def check_sla(ctx: JobContext) -> None:
         data={"clock": kind.value, "deadline": payload["deadline"]},
         pinned=breach,
     )
+    if not may_notify(incident):
+        return  # an exercise: the timeline has it, nobody is mailed
     for address in _recipients(session, plan, incident):
         enqueue_email(
             session,

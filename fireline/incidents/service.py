@@ -15,6 +15,7 @@ from fireline.catalog.models import Service
 from fireline.core import audit
 from fireline.core.deps import Principal
 from fireline.core.errors import InvalidInput, NotFound
+from fireline.exercises.guard import may_notify
 from fireline.incidents.classification import suggest_severity
 from fireline.incidents.lifecycle import Milestone, is_open, plan_transition, resolving_state
 from fireline.incidents.models import (
@@ -128,6 +129,8 @@ class Declaration:
     # Page an on-call commander chosen for the incident. Off when something
     # already pages them for the same trouble (an alert group's page).
     page_on_call: bool = True
+    # An exercise incident (fireline.exercises): flagged, and quiet unless its run allows.
+    exercise: bool = False
 
 
 def declare(
@@ -187,6 +190,7 @@ def declare(
         status=lifecycle.initial,
         is_open=True,
         restricted=declaration.restricted,
+        is_exercise=declaration.exercise,
         commander_id=commander_id,
         declared_by_id=principal.user_id if principal else None,
         idempotency_key=idempotency_key,
@@ -225,7 +229,7 @@ def declare(
         session, incident, kind="declared", principal=principal, now=now, data=data, pinned=True
     )
     schedule_sla_checks(session, plan, incident, now)
-    if on_call_policy is not None and declaration.page_on_call:
+    if on_call_policy is not None and declaration.page_on_call and may_notify(incident):
         from fireline.incidents import paging  # it writes through record_event, above
 
         paging.start(session, incident, now=now, policy=on_call_policy)

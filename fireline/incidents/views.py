@@ -19,6 +19,7 @@ from fireline.comms.status.admin_kit import public_update_context
 from fireline.core.deps import Principal, get_now, get_session
 from fireline.core.errors import AppError, InvalidInput
 from fireline.core.ids import as_row_id
+from fireline.exercises.panel import panel_context as exercise_context
 from fireline.incidents import queries, search, service, work
 from fireline.incidents.api import get_plan
 from fireline.incidents.models import Incident
@@ -26,6 +27,7 @@ from fireline.incidents.sla_timers import clocks
 from fireline.people.models import Role, User
 from fireline.plan.schema import Plan
 from fireline.playbooks.panel import panel_context as playbooks_context
+from fireline.postmortems.panel import panel_context as postmortem_context
 from fireline.security.page import security_context
 from fireline.web.pages import PageError, page_require, page_viewer
 from fireline.web.templating import render
@@ -237,6 +239,8 @@ def render_incident_page(
         **stakeholder_context(session, plan, incident, now),
         **security_context(session, plan, principal, incident, now),
         **playbooks_context(session, plan, incident),
+        **postmortem_context(session, plan, incident, now),
+        **exercise_context(session, incident),
         **extra,
     }
     return render(request, "incidents/show.html", context, principal=principal, status_code=status)
@@ -247,6 +251,32 @@ def visible_incident(session: Session, principal: Principal, ref: str) -> Incide
         return queries.get_visible(session, principal, ref)
     except AppError as exc:
         raise PageError(404, "Not found", exc.message, principal) from None
+
+
+def refused(
+    request: Request,
+    principal: Principal,
+    session: Session,
+    plan: Plan,
+    now: datetime,
+    ref: str,
+    exc: AppError,
+) -> Response:
+    """The incident page again after a refused form, saying what was wrong;
+    nothing of the refused change is kept."""
+    session.rollback()
+    incident = visible_incident(session, principal, ref)
+    return render_incident_page(
+        request,
+        principal,
+        session,
+        plan,
+        now,
+        incident,
+        status=exc.status,
+        error=exc.message,
+        error_field=exc.field,
+    )
 
 
 @router.get("/{ref}")
@@ -358,18 +388,6 @@ async def incident_action(
         else:
             raise PageError(404, "Not found", f"no action {action}", principal)
     except AppError as exc:
-        session.rollback()
-        incident = visible_incident(session, principal, ref)
-        return render_incident_page(
-            request,
-            principal,
-            session,
-            plan,
-            now,
-            incident,
-            status=exc.status,
-            error=exc.message,
-            error_field=exc.field,
-        )
+        return refused(request, principal, session, plan, now, ref, exc)
     session.commit()
     return _see(incident)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -192,30 +192,6 @@ def update_action_item(
     )
     session.commit()
     return ActionItemOut.of(item)
-
-
-@router.get(
-    "/action-items", response_model=list[ActionItemOut], summary="Action items across incidents"
-)
-def action_item_board(
-    status: str = Query(
-        default="open", max_length=16, description="open (not closed), closed, or a status"
-    ),
-    limit: int = Query(default=200, ge=1, le=1000),
-    principal: Principal = Depends(require_viewer),
-    session: Session = Depends(get_session),
-) -> list[ActionItemOut]:
-    query = select(ActionItem).join(Incident).where(queries.visible_to(principal))
-    if status == "open":
-        query = query.where(ActionItem.status.not_in(work.CLOSED_ITEM_STATUSES))
-    elif status == "closed":
-        query = query.where(ActionItem.status.in_(work.CLOSED_ITEM_STATUSES))
-    else:
-        query = query.where(ActionItem.status == status)
-    query = query.order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id).limit(
-        limit
-    )
-    return [ActionItemOut.of(i) for i in session.scalars(query)]
 
 
 def _links(session: Session, principal: Principal, incident: Incident) -> LinksOut:

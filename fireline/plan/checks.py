@@ -63,6 +63,7 @@ def plan_problems(plan: Plan) -> list[Problem]:
         *_classification(plan),
         *_obligations(plan),
         *_playbooks(plan),
+        *_postmortem(plan),
         *_duplicates(
             (str(point) for point in plan.obligation_reminders),
             ("obligation_reminders",),
@@ -88,6 +89,15 @@ def _playbooks(plan: Plan) -> list[Problem]:
             severities=[s.key for s in plan.severities],
         )
     return problems
+
+
+def _postmortem(plan: Plan) -> list[Problem]:
+    severities = [s.key for s in plan.severities]
+    return [
+        Problem(("postmortem", "required_for", index), unknown("severity", key, severities))
+        for index, key in enumerate(plan.postmortem.required_for or ())
+        if key not in severities
+    ]
 
 
 def _duplicates(values: Iterable[object], where: Location, what: str) -> list[Problem]:

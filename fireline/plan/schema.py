@@ -29,6 +29,7 @@ from pydantic import (
 from fireline.plan.durations import Duration
 from fireline.plan.keys import Key, SeverityKey
 from fireline.playbooks.schema import Playbook
+from fireline.postmortems.schema import PostmortemPolicy
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -368,6 +369,10 @@ class Plan(Strict):
         default_factory=_default_reminders,
         max_length=10,
         description="how long before each obligation deadline to remind; the longest is 'due soon'",
+    )
+    postmortem: PostmortemPolicy = Field(
+        default_factory=PostmortemPolicy,
+        description="the post-mortem template, which severities need one, and by when",
     )
 
     @model_validator(mode="after")

@@ -15,7 +15,7 @@ from fireline.core.deps import Principal, get_now, get_session
 from fireline.core.errors import AppError, NotFound
 from fireline.core.ids import as_row_id
 from fireline.incidents.api import get_plan
-from fireline.incidents.views import page_responder, render_incident_page, visible_incident
+from fireline.incidents.views import page_responder, refused, visible_incident
 from fireline.people.models import Role
 from fireline.plan.schema import Plan
 from fireline.playbooks import editing, library, service, stats
@@ -211,19 +211,7 @@ async def _incident_action(
             key = str(form.get("playbook", ""))
             service.start_by_hand(session, plan, principal, now, incident, key)
     except AppError as exc:
-        session.rollback()
-        incident = visible_incident(session, principal, ref)
-        return render_incident_page(
-            request,
-            principal,
-            session,
-            plan,
-            now,
-            incident,
-            status=exc.status,
-            error=exc.message,
-            error_field=exc.field,
-        )
+        return refused(request, principal, session, plan, now, ref, exc)
     session.commit()
     return RedirectResponse(f"/incidents/{incident.ref}#playbooks", status_code=303)
 

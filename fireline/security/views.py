@@ -17,7 +17,7 @@ from fireline.core.errors import AppError, InvalidInput
 from fireline.core.ids import as_row_id
 from fireline.incidents.api import get_plan
 from fireline.incidents.models import Incident
-from fireline.incidents.views import page_responder, render_incident_page, visible_incident
+from fireline.incidents.views import page_responder, refused, visible_incident
 from fireline.plan.schema import Plan
 from fireline.security import service
 
@@ -201,19 +201,7 @@ async def _act(
     try:
         anchor = action(session, plan, principal, now, incident, form, as_row_id(approval_id))
     except AppError as exc:
-        session.rollback()
-        incident = visible_incident(session, principal, ref)
-        return render_incident_page(
-            request,
-            principal,
-            session,
-            plan,
-            now,
-            incident,
-            status=exc.status,
-            error=exc.message,
-            error_field=exc.field,
-        )
+        return refused(request, principal, session, plan, now, ref, exc)
     session.commit()
     return RedirectResponse(f"/incidents/{incident.ref}#{anchor}", status_code=303)
 

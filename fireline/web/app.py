@@ -28,6 +28,8 @@ from fireline.comms.status.public_views import router as status_page_router
 from fireline.comms.status.statuspage_api import router as statuspage_router
 from fireline.comms.status.subscribe_views import router as status_subscribe_router
 from fireline.comms.status.subscribers_api import router as status_subscribers_router
+from fireline.compliance.views import api as compliance_api_router
+from fireline.compliance.views import router as compliance_pages_router
 from fireline.core import log_redaction, migrate
 from fireline.core.api_docs import router as api_docs_router
 from fireline.core.audit_api import router as audit_router
@@ -39,8 +41,14 @@ from fireline.core.health import router as health_router
 from fireline.core.jobs.api import router as jobs_router
 from fireline.core.jobs.worker import BackgroundWorker
 from fireline.core.metrics import Metrics, MetricsMiddleware
+from fireline.exercises.api import router as exercises_api_router
+from fireline.exercises.views import router as exercise_pages_router
 from fireline.incidents.api import router as incidents_router
 from fireline.incidents.work_api import router as incident_work_router
+from fireline.insights.api import router as insights_api_router
+from fireline.insights.views import router as insights_pages_router
+from fireline.maturity.api import router as maturity_api_router
+from fireline.maturity.views import router as maturity_pages_router
 from fireline.oncall.act import router as act_router
 from fireline.oncall.api import router as oncall_router
 from fireline.oncall.contacts_api import router as contacts_router
@@ -51,6 +59,9 @@ from fireline.people.api import router as people_router
 from fireline.plan import load_effective_plan
 from fireline.playbooks.api import router as playbooks_api_router
 from fireline.playbooks.views import router as playbook_pages_router
+from fireline.postmortems.actions_api import router as action_items_api_router
+from fireline.postmortems.api import router as postmortems_api_router
+from fireline.postmortems.views import router as postmortem_pages_router
 from fireline.security.api import router as security_api_router
 from fireline.security.evidence.api import router as evidence_api_router
 from fireline.security.evidence.views import router as evidence_pages_router
@@ -137,6 +148,12 @@ def create_app(
         observables_api_router,
         obligations_api_router,
         playbooks_api_router,
+        postmortems_api_router,
+        action_items_api_router,
+        exercises_api_router,
+        insights_api_router,
+        maturity_api_router,
+        compliance_api_router,
         stakeholders_router,
         oncall_router,
         feeds_router,
@@ -163,6 +180,11 @@ def create_app(
         observables_pages_router,
         obligations_pages_router,
         playbook_pages_router,
+        exercise_pages_router,
+        postmortem_pages_router,
+        maturity_pages_router,
+        compliance_pages_router,
+        insights_pages_router,
         web_router,
     ):
         app.include_router(router)

@@ -34,6 +34,7 @@ NAVIGATION = (
     NavEntry("On-call", "/oncall"),
     NavEntry("Status page", "/statuspage"),
     NavEntry("Playbooks", "/playbooks"),
+    NavEntry("Exercises", "/exercises"),
     NavEntry("Post-mortems", "/postmortems"),
     NavEntry("Insights", "/insights"),
     NavEntry("Settings", "/settings"),

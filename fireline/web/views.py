@@ -29,18 +29,7 @@ router.include_router(settings_views.router)
 router.include_router(incident_views.router)
 
 # Areas whose pages arrive with later features; each says what it will hold.
-AREAS = {
-    "/postmortems": (
-        "Post-mortems",
-        "Blameless post-mortems drafted from incident timelines, with action items tracked to closure.",
-        "No post-mortems yet. They start from resolved incidents.",
-    ),
-    "/insights": (
-        "Insights",
-        "MTTD, MTTA, MTTR, SLA compliance, repeat incidents and on-call load over time.",
-        "No data yet: the numbers come from incidents and pages.",
-    ),
-}
+AREAS: dict[str, tuple[str, str, str]] = {}
 
 
 @router.get("/")

@@ -50,7 +50,9 @@ def test_declare_assign_progress_note_resolve_close(
     assert page.locator(".incident-head strong").inner_text() == "closed"
     assert page.get_by_role("button", name="Change status").is_disabled()
     events = page.locator(".timeline .event").count()
-    assert events == 8  # declared, role, three moves, note, resolved, closed
+    # declared, the outage playbook started with its first two tasks (assess, and the
+    # status page for SEV2), role, three moves, note, resolved, closed
+    assert events == 11
     assert page.problems == []
 
 

@@ -29,6 +29,7 @@ from tests.conftest import Persona
 PLAN_TEXT = """
 organisation: {name: Acme}
 classification: {questions: []}
+postmortem: {required_for: []}  # only SLA mail here, no post-mortem reminders
 severities:
   - key: SEV1
     name: Service down

@@ -19,6 +19,7 @@ from fireline.core import audit
 from fireline.core.audit import Actor
 from fireline.core.errors import Conflict, InvalidInput, NotFound
 from fireline.core.jobs import queue
+from fireline.exercises.guard import may_notify
 from fireline.incidents.models import Incident, TimelineEvent
 from fireline.incidents.service import on_event
 
@@ -109,7 +110,7 @@ def _audit(
 
 
 def _announce(session: Session, incident: Incident, event: TimelineEvent) -> None:
-    if event.kind not in EVENTS or incident.restricted:
+    if event.kind not in EVENTS or incident.restricted or not may_notify(incident):
         return
     for room in rooms(session):
         if event.kind in room.events:

@@ -29,6 +29,7 @@ from fireline.core.errors import AppError, InvalidInput
 from fireline.core.jobs import queue
 from fireline.core.jobs.registry import Effect, EffectNotDone, JobContext, job_handler
 from fireline.core.signing import signing_key
+from fireline.exercises.guard import may_notify
 from fireline.incidents import queries, service
 from fireline.incidents.models import Incident, TimelineEvent
 from fireline.oncall import paging
@@ -485,7 +486,9 @@ CHANNEL_EVENTS = frozenset(
 def on_incident_event(session: Session, incident: Incident, event: TimelineEvent) -> None:
     """Queue Slack's share of an incident's event: a channel for a new
     incident, a post (and a fresh header) for later events. Notes that came
-    from Slack are not posted back."""
+    from Slack are not posted back. Exercises stay out of Slack unless their run allows."""
+    if not may_notify(incident):
+        return
     if event.kind == "declared" and not incident.restricted:
         queue.enqueue(
             session,

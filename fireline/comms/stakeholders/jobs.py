@@ -26,6 +26,7 @@ from fireline.comms.channels.base import Delivery, Message
 from fireline.comms.stakeholders import service
 from fireline.core.jobs import queue
 from fireline.core.jobs.registry import Effect, EffectNotDone, JobContext, job_handler, periodic
+from fireline.exercises.guard import may_notify
 from fireline.incidents.models import Incident, Participant, RoleAssignment, TimelineEvent
 from fireline.incidents.service import record_event
 from fireline.notify.email import enqueue_email
@@ -75,7 +76,7 @@ def send(ctx: JobContext) -> None:
     if event is None:
         return
     incident = session.get(Incident, event.incident_id)
-    if incident is None:
+    if incident is None or not may_notify(incident):
         return
     plan = load_effective_plan(ctx.settings.plan)
     author = session.get(User, event.actor_id) if event.actor_id else None
@@ -194,6 +195,8 @@ def remind(ctx: JobContext) -> None:
         body=f"A stakeholder update was due at {due} (every {plan.severity(incident.severity).update_every})",
         data={"due_at": ctx.payload["due_at"]},
     )
+    if not may_notify(incident):
+        return
     for address in _leads(session, incident):
         enqueue_email(
             session,

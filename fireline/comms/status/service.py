@@ -34,6 +34,7 @@ from fireline.core.deps import Principal
 from fireline.core.errors import Conflict, InvalidInput, NotFound
 from fireline.core.ids import as_row_id
 from fireline.core.jobs import queue
+from fireline.exercises.guard import may_publish
 from fireline.incidents.models import Incident
 from fireline.incidents.service import record_event
 
@@ -71,6 +72,8 @@ def open_incident(
     notify: bool = True,
 ) -> PublicIncident:
     """A public incident with its first update, setting component statuses."""
+    if incident is not None and not may_publish(incident):
+        raise Conflict(f"{incident.ref} is an exercise: it never reaches the status page")
     public = PublicIncident(
         code=new_code(),
         kind="incident",

@@ -30,6 +30,8 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "fireline.comms.slack.jobs",
     "fireline.security.obligations.jobs",
     "fireline.playbooks.actions",
+    "fireline.postmortems.jobs",
+    "fireline.exercises.jobs",
 )
 
 

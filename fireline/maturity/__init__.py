@@ -1,0 +1,1 @@
+"""The maturity assessment: five levels per capability area."""
