@@ -4,6 +4,7 @@ and how incidents relate (related, parent and child, merged duplicates)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -182,6 +183,9 @@ def add_action_item(
     return item
 
 
+_UNSET: Any = object()
+
+
 def update_action_item(
     session: Session,
     principal: Principal,
@@ -189,27 +193,47 @@ def update_action_item(
     incident: Incident,
     item_id: int,
     *,
-    status: str | None = None,
+    title: str | None = None,
     owner: str | None = None,
+    due_date: date | None = _UNSET,
+    priority: str | None = None,
+    status: str | None = None,
     ticket_url: str | None = None,
 ) -> ActionItem:
+    """Change any of an item's fields in one step, recorded as one timeline
+    event (whose listeners reschedule the item's reminders). ``owner`` "" and
+    ``due_date`` None clear them; leaving an argument out keeps the field."""
     item = session.get(ActionItem, item_id)
     if item is None or item.incident_id != incident.id:
         raise NotFound(f"no action item {item_id} on {incident.ref}")
     changes: dict[str, object] = {}
-    if status is not None and status != item.status:
-        changes["status"] = [item.status, _choice(status, ITEM_STATUSES, "status")]
-        item.status = status
-        item.closed_at = now if status in CLOSED_ITEM_STATUSES else None
+
+    def change(name: str, new: object) -> None:
+        old = getattr(item, name)
+        if new != old:
+            changes[name] = [
+                old.isoformat() if isinstance(old, date) else old,
+                new.isoformat() if isinstance(new, date) else new,
+            ]
+            setattr(item, name, new)
+
+    if title is not None:
+        change("title", _title(title))
     if owner is not None:
-        new_id = _user_id(session, owner, "owner")
-        changes["owner_id"] = [item.owner_id, new_id]
-        item.owner_id = new_id
+        change("owner_id", _user_id(session, owner.strip(), "owner"))
+    if due_date is not _UNSET:
+        change("due_date", due_date)
+    if priority is not None:
+        change("priority", _choice(priority, ITEM_PRIORITIES, "priority"))
     if ticket_url is not None:
         if ticket_url and not ticket_url.startswith(("http://", "https://")):
             raise InvalidInput("expected an http(s) URL", field="ticket_url")
-        changes["ticket_url"] = [item.ticket_url, ticket_url]
-        item.ticket_url = ticket_url
+        change("ticket_url", ticket_url)
+    if status is not None:
+        was_closed = item.status in CLOSED_ITEM_STATUSES
+        change("status", _choice(status, ITEM_STATUSES, "status"))
+        if (item.status in CLOSED_ITEM_STATUSES) != was_closed:
+            item.closed_at = now if item.status in CLOSED_ITEM_STATUSES else None
     if changes:
         item.updated_at = now
         record_event(

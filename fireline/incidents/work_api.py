@@ -60,8 +60,11 @@ class ActionItemIn(Strict):
 
 
 class ActionItemPatch(Strict):
+    title: str | None = Field(default=None, max_length=300)
     status: str | None = Field(default=None, max_length=16)
-    owner: str | None = Field(default=None, max_length=320)
+    owner: str | None = Field(default=None, max_length=320, description='"" for nobody')
+    due_date: date | None = Field(default=None, description="null clears it")
+    priority: str | None = Field(default=None, max_length=16)
     ticket_url: str | None = Field(default=None, max_length=2000)
 
 

@@ -15,7 +15,6 @@ from fireline.core.deps import Principal
 from fireline.core.errors import InvalidInput, NotFound
 from fireline.incidents import queries, work
 from fireline.incidents.models import ActionItem, Incident
-from fireline.incidents.service import record_event
 from fireline.people.models import Team, TeamMembership
 from fireline.people.service import find_user
 from fireline.postmortems import schedule
@@ -104,74 +103,6 @@ def is_overdue(item: ActionItem, zone: ZoneInfo, now: datetime) -> bool:
     return item.status not in work.CLOSED_ITEM_STATUSES and schedule.is_overdue(
         zone, item.due_date, now
     )
-
-
-_UNSET = object()
-
-
-def edit_item(
-    session: Session,
-    principal: Principal,
-    now: datetime,
-    incident: Incident,
-    item_id: int,
-    *,
-    title: str | None = None,
-    owner: str | None = None,
-    due_date: date | object | None = _UNSET,
-    priority: str | None = None,
-    status: str | None = None,
-    ticket_url: str | None = None,
-) -> ActionItem:
-    """Change any field of an item in one step, recorded as one timeline event
-    (whose listener reschedules the item's reminders)."""
-    item = session.get(ActionItem, item_id)
-    if item is None or item.incident_id != incident.id:
-        raise NotFound(f"no action item {item_id} on {incident.ref}")
-    changes: dict[str, object] = {}
-
-    def change(name: str, new: object) -> None:
-        old = getattr(item, name)
-        if new != old:
-            changes[name] = [
-                old.isoformat() if isinstance(old, date) else old,
-                new.isoformat() if isinstance(new, date) else new,
-            ]
-            setattr(item, name, new)
-
-    if title is not None:
-        text = title.strip()
-        if not text or len(text) > 300:
-            raise InvalidInput("a title of 1 to 300 characters is required", field="title")
-        change("title", text)
-    if owner is not None:
-        change("owner_id", _owner_id(session, owner) if owner.strip() else None)
-    if due_date is not _UNSET:
-        change("due_date", due_date)
-    if priority is not None:
-        change("priority", _choice(priority, work.ITEM_PRIORITIES, "priority"))
-    if ticket_url is not None:
-        if ticket_url and not ticket_url.startswith(("http://", "https://")):
-            raise InvalidInput("expected an http(s) URL", field="ticket_url")
-        change("ticket_url", ticket_url)
-    if status is not None:
-        was_closed = item.status in work.CLOSED_ITEM_STATUSES
-        change("status", _choice(status, work.ITEM_STATUSES, "status"))
-        closed = item.status in work.CLOSED_ITEM_STATUSES
-        if closed != was_closed:
-            item.closed_at = now if closed else None
-    if changes:
-        item.updated_at = now
-        record_event(
-            session,
-            incident,
-            kind="action_item_updated",
-            principal=principal,
-            now=now,
-            body=item.title,
-            data={"action_item_id": item.id, **changes},
-        )
-    return item
 
 
 def _choice(value: str, allowed: tuple[str, ...], field: str) -> str:

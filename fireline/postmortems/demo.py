@@ -14,7 +14,7 @@ from fireline.incidents.demo import principal_of
 from fireline.incidents.models import Incident
 from fireline.people.models import User
 from fireline.plan.schema import Plan
-from fireline.postmortems import actions, service
+from fireline.postmortems import service
 from fireline.postmortems.template import PROMPT_MARK
 
 D = timedelta(days=1)
@@ -208,7 +208,7 @@ def _seed_one(
         )
         if item.closed_ago is not None:
             owner = principal_of(users[item.owner])
-            actions.edit_item(
+            work.update_action_item(
                 session, owner, now - item.closed_ago, incident, added.id, status="done"
             )
     service.draft(session, plan, author, at, incident)

@@ -247,7 +247,7 @@ async def postmortem_action(
             item_id = as_row_id(_field(form, "item_id"))
             if item_id is None:
                 raise InvalidInput("no such action item", field="item_id")
-            actions.edit_item(
+            work.update_action_item(
                 session,
                 principal,
                 now,

@@ -153,3 +153,33 @@ def test_links_do_not_reveal_restricted_incidents(
     )
     assert item.status_code == 201
     assert client.get("/api/v1/action-items", headers=outsider).json() == []
+
+
+def test_every_field_of_an_action_item_can_be_changed_and_cleared(
+    client: TestClient, personas: dict[str, Persona]
+) -> None:
+    responder = personas["responder"].headers
+    ref = declare(client, personas["responder"]).json()["ref"]
+    item = client.post(
+        f"/api/v1/incidents/{ref}/action-items",
+        json={"title": "Alert on expiry", "due_date": "2026-03-20", "owner": "manager@example.com"},
+        headers=responder,
+    ).json()
+    url = f"/api/v1/incidents/{ref}/action-items/{item['id']}"
+    changed = client.patch(
+        url,
+        json={"title": "Alert 30 days before expiry", "due_date": "2026-04-01", "priority": "high"},
+        headers=responder,
+    ).json()
+    assert (changed["title"], changed["due_date"], changed["priority"]) == (
+        "Alert 30 days before expiry",
+        "2026-04-01",
+        "high",
+    )
+    assert changed["owner_id"] == item["owner_id"]  # left out: kept
+    cleared = client.patch(url, json={"due_date": None, "owner": ""}, headers=responder).json()
+    assert cleared["due_date"] is None and cleared["owner_id"] is None
+    bad = client.patch(url, json={"priority": "urgent"}, headers=responder)
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "priority"
+    blank = client.patch(url, json={"title": " "}, headers=responder)
+    assert blank.status_code == 422 and blank.json()["error"]["field"] == "title"

@@ -19,8 +19,8 @@ from fireline.core.db import Database
 from fireline.core.jobs.models import Job
 from fireline.incidents.demo import principal_of
 from fireline.incidents.queries import get_visible
+from fireline.incidents.work import update_action_item
 from fireline.people.models import User
-from fireline.postmortems.actions import edit_item
 from tests.comms.conftest import Mailbox, mailbox, smtp_server  # noqa: F401  (fixtures)
 from tests.conftest import Persona
 from tests.postmortems.conftest import declare, resolve, timeline_kinds
@@ -203,7 +203,7 @@ def test_a_new_due_date_replaces_the_old_timers(
         who = principal_of(user)
         incident = get_visible(session, who, ref)
         later = clock.now().date() + timedelta(days=20)
-        edit_item(session, who, clock.now(), incident, item["id"], due_date=later)
+        update_action_item(session, who, clock.now(), incident, item["id"], due_date=later)
     clock.advance(days=3)
     run_jobs()
     assert subjects(mailbox, "action item") == []
