@@ -57,6 +57,7 @@ from fireline.oncall.load_api import router as load_router
 from fireline.oncall.views import router as oncall_pages_router
 from fireline.people.api import router as people_router
 from fireline.plan import load_effective_plan
+from fireline.plan.document_api import router as plan_document_router
 from fireline.playbooks.api import router as playbooks_api_router
 from fireline.playbooks.views import router as playbook_pages_router
 from fireline.postmortems.actions_api import router as action_items_api_router
@@ -153,6 +154,7 @@ def create_app(
         exercises_api_router,
         insights_api_router,
         maturity_api_router,
+        plan_document_router,
         compliance_api_router,
         stakeholders_router,
         oncall_router,

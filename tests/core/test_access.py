@@ -175,6 +175,7 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/chat-rooms/{room_id}/test"): "admin",
     ("DELETE", "/api/v1/chat-rooms/{room_id}"): "admin",
     ("GET", "/api/v1/maturity"): "viewer",
+    ("GET", "/api/v1/plan/document"): "viewer",
     ("GET", "/api/v1/compliance/report"): "manager",
     ("PUT", "/api/v1/maturity/answers"): "manager",
     ("GET", "/api/v1/exercises/scenarios"): "viewer",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import weasyprint
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 
 from fireline.cli import main
 from fireline.core.clock import FixedClock
@@ -15,6 +16,7 @@ from fireline.demo import seed
 from fireline.plan import default_plan, load_plan_text
 from fireline.plan.document import Facts, render, to_html
 from fireline.plan.document_facts import facts_without_database
+from tests.conftest import Persona
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SECTIONS = (
@@ -100,3 +102,17 @@ def test_render_markdown_and_pdf_from_the_database(tmp_path: Path) -> None:
         env={**env, "FIRELINE_DATABASE_URL": f"sqlite:///{tmp_path}/new.db"},
     )
     assert stale.exit_code == 1 and "fireline db upgrade" in stale.output
+
+
+def test_the_document_over_http(client: TestClient, personas: dict[str, Persona]) -> None:
+    viewer = personas["viewer"].headers
+    markdown = client.get("/api/v1/plan/document", headers=viewer)
+    assert markdown.status_code == 200 and markdown.headers["content-type"].startswith(
+        "text/markdown"
+    )
+    assert "## 6. Escalation paths" in markdown.text and "No escalation policies" in markdown.text
+    pdf = client.get("/api/v1/plan/document", params={"format": "pdf"}, headers=viewer)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    bad = client.get("/api/v1/plan/document", params={"format": "docx"}, headers=viewer)
+    assert bad.status_code == 422
+    assert client.get("/api/v1/plan/document").status_code == 401
