@@ -5,15 +5,11 @@ its line and column."""
 
 from __future__ import annotations
 
-import difflib
-import typing
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,17 +17,7 @@ from fireline.core.errors import NotFound
 from fireline.exercises.checks import scenario_problems
 from fireline.exercises.models import StoredScenario
 from fireline.exercises.schema import Scenario
-from fireline.plan.checks import Location, Problem
-from fireline.plan.loader import (
-    PlanError,
-    PlanProblem,
-    Positions,
-    _at,
-    _in_file_order,
-    _parse,
-    _schema_problem,
-    _unwrap,
-)
+from fireline.plan.loader import PlanError, load_yaml_model
 from fireline.plan.schema import Plan
 
 BUILTIN, STORED = "built-in", "stored"
@@ -79,49 +65,9 @@ def get(session: Session, plan: Plan, key: str) -> Entry:
 def load_scenario_text(text: str, plan: Plan, source: str = "scenario.yaml") -> Scenario:
     """A scenario from YAML, checked against the plan; PlanError lists every
     problem with its line and column."""
-    data, positions, problems = _parse(text, source)
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as exc:
-        problems += [_schema_error(error, positions) for error in exc.errors()]
-        raise PlanError(source, _in_file_order(problems)) from None
-    for problem in scenario_problems(plan, scenario):
-        problems.append(_at(problem, problem.message, positions))
-    if problems:
-        raise PlanError(source, _in_file_order(problems))
-    return scenario
-
-
-def _schema_error(error: Any, positions: Positions) -> PlanProblem:
-    """As the plan reports it, with unknown keys compared to the scenario's own."""
-    location: Location = tuple(error["loc"])
-    if error["type"] != "extra_forbidden":
-        return _schema_problem(error, positions)
-    key = str(location[-1])
-    message = f"unknown key {key!r}"
-    suggestion = difflib.get_close_matches(key, _allowed_keys(location[:-1]), n=1)
-    if suggestion:
-        message += f"; did you mean {suggestion[0]!r}?"
-    return _at(Problem(location, message, at_key=True), message, positions)
-
-
-def _allowed_keys(location: Location) -> list[str]:
-    annotation: Any = Scenario
-    for part in location:
-        annotation = _unwrap(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            fields = {f.alias or name: f for name, f in annotation.model_fields.items()}
-            if str(part) not in fields:
-                return []
-            annotation = fields[str(part)].annotation
-        elif typing.get_origin(annotation) is list and isinstance(part, int):
-            annotation = typing.get_args(annotation)[0]
-        else:
-            return []
-    annotation = _unwrap(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [f.alias or name for name, f in annotation.model_fields.items()]
-    return []
+    return load_yaml_model(
+        text, Scenario, source, lambda scenario: scenario_problems(plan, scenario)
+    )
 
 
 def to_yaml(scenario: Scenario) -> str:

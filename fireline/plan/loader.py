@@ -12,11 +12,12 @@ import difflib
 import re
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -97,6 +98,30 @@ def load_plan_text(text: str, source: str = "fireline.yaml") -> Plan:
     if problems:
         raise PlanError(source, _in_file_order(problems))
     return plan
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def load_yaml_model(
+    text: str,
+    model: type[Model],
+    source: str,
+    checks: Callable[[Model], list[Problem]] = lambda _: [],
+) -> Model:
+    """Any YAML document fireline reads (a playbook, an exercise scenario) the
+    way it reads the plan: every problem, schema or ``checks``, at its line
+    and column, with "did you mean" for unknown keys."""
+    data, positions, problems = _parse(text, source)
+    try:
+        value = model.model_validate(data)
+    except ValidationError as exc:
+        problems += [_schema_problem(error, positions, model) for error in exc.errors()]
+        raise PlanError(source, _in_file_order(problems)) from None
+    problems += [_at(problem, problem.message, positions) for problem in checks(value)]
+    if problems:
+        raise PlanError(source, _in_file_order(problems))
+    return value
 
 
 def merge(data: dict[str, Any]) -> dict[str, Any]:
@@ -279,7 +304,7 @@ def _check_problems(
     return problems
 
 
-def _schema_problem(error: Any, positions: Positions) -> PlanProblem:
+def _schema_problem(error: Any, positions: Positions, root: type[BaseModel] = Plan) -> PlanProblem:
     location: Location = tuple(error["loc"])
     kind = error["type"]
     if location and location[-1] == "[key]":
@@ -290,7 +315,7 @@ def _schema_problem(error: Any, positions: Positions) -> PlanProblem:
     if kind == "extra_forbidden":
         key = str(location[-1])
         message = f"unknown key {key!r}"
-        suggestion = difflib.get_close_matches(key, allowed_keys(location[:-1]), n=1)
+        suggestion = difflib.get_close_matches(key, allowed_keys(location[:-1], root), n=1)
         if suggestion:
             message += f"; did you mean {suggestion[0]!r}?"
         return _at(Problem(location, message, at_key=True), message, positions)
@@ -319,13 +344,13 @@ def _pydantic_message(error: Any) -> str:
     return message
 
 
-def allowed_keys(location: Location) -> list[str]:
+def allowed_keys(location: Location, root: type[BaseModel] = Plan) -> list[str]:
     """The keys the schema allows in the mapping at ``location``, for suggestions."""
-    annotation: Any = Plan
+    annotation: Any = root
     for part in location:
         annotation = _unwrap(annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = annotation.model_fields.get(str(part))
+            field = _fields(annotation).get(str(part))
             if field is None:
                 return []
             annotation = field.annotation
@@ -337,8 +362,13 @@ def allowed_keys(location: Location) -> list[str]:
             return []
     annotation = _unwrap(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
+        return list(_fields(annotation))
     return []
+
+
+def _fields(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's fields by the key a file writes: its alias, if it has one."""
+    return {field.alias or name: field for name, field in model.model_fields.items()}
 
 
 def _unwrap(annotation: Any) -> Any:

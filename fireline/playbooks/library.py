@@ -11,29 +11,18 @@ from importlib import resources
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fireline.core.errors import NotFound
 from fireline.plan.checks import Location
-from fireline.plan.loader import (
-    PlanError,
-    PlanProblem,
-    _at,
-    _in_file_order,
-    _parse,
-    _schema_problem,
-)
+from fireline.plan.loader import PlanError, load_yaml_model
 from fireline.plan.schema import Plan
 from fireline.playbooks.checks import playbook_problems
 from fireline.playbooks.models import StoredPlaybook
 from fireline.playbooks.schema import Playbook
 
 BUILTIN, PLAN, STORED = "built-in", "plan", "stored"
-# Where a lone playbook sits inside a plan: its errors are reported from there
-# so that key suggestions know the schema, then shown relative to the file.
-_INSIDE_PLAN: Location = ("playbooks", 0)
 
 
 @dataclass(frozen=True)
@@ -88,26 +77,7 @@ def get(session: Session, plan: Plan, key: str) -> Entry:
 def load_playbook_text(text: str, plan: Plan, source: str = "playbook.yaml") -> Playbook:
     """A playbook from YAML, checked against the plan's roles, types and
     severities; PlanError lists every problem with its line and column."""
-    data, positions, problems = _parse(text, source)
-    inside = {(*_INSIDE_PLAN, *location): at for location, at in positions.items()}
-    try:
-        playbook = Playbook.model_validate(data)
-    except ValidationError as exc:
-        for error in exc.errors():
-            moved = {**error, "loc": (*_INSIDE_PLAN, *error["loc"])}
-            problems.append(_relative(_schema_problem(moved, inside)))
-        raise PlanError(source, _in_file_order(problems)) from None
-    for problem in problems_in(plan, playbook, _INSIDE_PLAN):
-        problems.append(_relative(_at(problem, problem.message, inside)))
-    if problems:
-        raise PlanError(source, _in_file_order(problems))
-    return playbook
-
-
-def _relative(problem: PlanProblem) -> PlanProblem:
-    prefix = "playbooks[0]"
-    path = problem.path.removeprefix(prefix).removeprefix(".")
-    return PlanProblem(path, problem.line, problem.column, problem.message)
+    return load_yaml_model(text, Playbook, source, lambda playbook: problems_in(plan, playbook))
 
 
 def to_yaml(playbook: Playbook) -> str:
