@@ -335,22 +335,23 @@ def run_view(run: PlaybookRun) -> dict[str, Any]:
         "done": summary.done,
         "skipped": summary.skipped,
         "total": summary.total,
-        "steps": [
-            {
-                "key": row.step_key,
-                "title": playbook.step(row.step_key).title,
-                "phase": playbook.step(row.step_key).phase,
-                "owner_role": playbook.step(row.step_key).owner_role,
-                "instructions": playbook.step(row.step_key).instructions,
-                "after": list(playbook.step(row.step_key).after),
-                "automated": playbook.step(row.step_key).action is not None,
-                "status": row.status,
-                "task_id": row.task_id,
-                "approval_id": row.approval_id,
-                "reached_at": row.reached_at,
-                "finished_at": row.finished_at,
-                "note": row.note,
-            }
-            for row in run.steps
-        ],
+        "steps": [_step_view(playbook.step(row.step_key), row) for row in run.steps],
+    }
+
+
+def _step_view(step: Step, row: RunStep) -> dict[str, Any]:
+    return {
+        "key": row.step_key,
+        "title": step.title,
+        "phase": step.phase,
+        "owner_role": step.owner_role,
+        "instructions": step.instructions,
+        "after": list(step.after),
+        "automated": step.action is not None,
+        "status": row.status,
+        "task_id": row.task_id,
+        "approval_id": row.approval_id,
+        "reached_at": row.reached_at,
+        "finished_at": row.finished_at,
+        "note": row.note,
     }

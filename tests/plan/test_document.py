@@ -59,7 +59,7 @@ obligations:
     )
     assert "### Phishing" in text
     assert "Not included: generated without the database." in text
-    # Nothing the plan lacks is invented: a plan without security roles has no such rows.
+    # The plan's own roles, security roles included, with their descriptions.
     assert "| Legal | Advises" in text
 
 
