@@ -271,10 +271,25 @@ def fireline(workdir: Path, postgres: str | None, processes: int = 1) -> Iterato
         server = f"http://127.0.0.1:{port}"
         try:
             wait_for(lambda: process.check() or ready(f"{server}/readyz"), 60, "fireline")
+            # Each server process listens on a socket of its own once its app is
+            # ready; connections made before the last one listens never reach it.
+            wait_for(lambda: listeners(port) >= processes, 60, "every server process")
             yield Fireline(server, process, db, keys)
         finally:
             process.stop()
             db.dispose()
+
+
+def listeners(port: int) -> int:
+    """The TCP sockets listening on this port (state 0A in /proc/net/tcp)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError), open(table) as lines:
+            for line in list(lines)[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    count += 1
+    return count
 
 
 def fireline_counts(db: Database) -> dict[str, int]:

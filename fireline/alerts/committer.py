@@ -6,6 +6,11 @@ was committing, applies it in one transaction and answers every waiter at
 once. Each request is still answered only after its alerts are committed, but
 the cost of a commit (a WAL flush) is shared by all of them: under load the
 batches grow by themselves, and an idle server commits at once.
+
+The writer prepares a batch (routing, grouping keys, silences, stored forms:
+:func:`fireline.alerts.pipeline.prepare`) before it begins the transaction,
+so that the write lock, which every ingest process waits for, is held only
+for the reads and writes themselves.
 """
 
 from __future__ import annotations
@@ -15,14 +20,11 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy.orm import Session
 
 from fireline.alerts import pipeline
-from fireline.alerts.pipeline import Outcome, Submission
+from fireline.alerts.pipeline import IntegrationState, Outcome, Submission
+from fireline.alerts.storage import stored_form
 from fireline.core.clock import Clock
 from fireline.core.db import Database
 
@@ -39,24 +41,23 @@ class CommitFailed(RuntimeError):
 
 @dataclass(slots=True)
 class _Pending:
-    work: Any
+    work: Submission
     loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[Any]
+    future: asyncio.Future[Outcome]
 
     def size(self) -> int:
-        return len(self.work.alerts) if isinstance(self.work, Submission) else 1
-
-
-Apply = Callable[[Session, list[Any]], list[Any]]
+        return len(self.work.alerts)
 
 
 class GroupCommitter:
-    def __init__(self, db: Database, clock: Clock, apply: Apply | None = None) -> None:
+    def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        self._apply: Apply = apply or (
-            lambda session, works: pipeline.apply(session, works, clock.now())
-        )
+        self._form = stored_form(db.engine.dialect.name)
+        # The integrations as the last transaction read them: a batch is
+        # prepared with these, and prepared again if the transaction finds
+        # that one has changed since.
+        self._integrations: dict[int, IntegrationState] = {}
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -66,12 +67,8 @@ class GroupCommitter:
         self._analyze_at = FIRST_ANALYZE_AFTER
 
     async def submit(self, work: Submission) -> Outcome:
-        result: Outcome = await self.submit_any(work)
-        return result
-
-    async def submit_any(self, work: Any) -> Any:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
+        future: asyncio.Future[Outcome] = loop.create_future()
         self._ensure_started()
         self._queue.put(_Pending(work, loop, future))
         return await future
@@ -117,8 +114,16 @@ class GroupCommitter:
 
     def _commit(self, batch: list[_Pending]) -> None:
         try:
+            now = self.clock.now()
+            context = pipeline.context_for(self.db, now)
+            known = self._integrations
+            prepared = [
+                pipeline.prepare(p.work, known.get(p.work.integration_id), context, now, self._form)
+                for p in batch
+            ]
             with self.db.transaction() as session:
-                results = self._apply(session, [p.work for p in batch])
+                results, read = pipeline.apply_prepared(session, prepared, context, now)
+            known.update(read)
         except Exception as exc:
             if len(batch) > 1:
                 # One bad submission must not fail its neighbours: try each alone.
@@ -154,14 +159,16 @@ class GroupCommitter:
             log.warning("could not analyze the alert tables: %s", exc)
 
 
-def _answer(pending: _Pending, *, result: Any = None, error: BaseException | None = None) -> None:
+def _answer(
+    pending: _Pending, *, result: Outcome | None = None, error: BaseException | None = None
+) -> None:
     def settle() -> None:
         if pending.future.done():
             return  # the client went away
-        if error is not None:
-            pending.future.set_exception(error)
-        else:
+        if result is not None:
             pending.future.set_result(result)
+        else:
+            pending.future.set_exception(error or CommitFailed("no outcome"))
 
     # A closed loop means nobody is waiting any more.
     with contextlib.suppress(RuntimeError):

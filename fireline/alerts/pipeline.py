@@ -2,39 +2,35 @@
 silence, and queue the pages. One transaction per batch.
 
 The batch may hold many requests' alerts (see :mod:`fireline.alerts.committer`),
-so the work is shaped for throughput: the open alerts and groups a batch
-touches are read with a few ``IN`` queries, decisions are made in memory, and
-the writes go out as bulk inserts and bulk updates. No ORM objects are built
-on this path.
+so the work is shaped for throughput, in two steps:
+
+- :func:`prepare` makes every decision that needs no database state (route,
+  grouping key, silence) and puts each alert's columns in the form the driver
+  stores. It needs no transaction, so the ingest writer runs it before it
+  takes the write lock that every ingest process waits for.
+- :func:`apply_prepared` runs inside the transaction: it checks the keys
+  again, reads the open alerts and groups the batch touches with a few
+  ``IN`` queries, decides in memory, and writes with bulk statements on the
+  driver (:mod:`fireline.alerts.storage`). No ORM objects are built.
+
+:func:`apply` does both in the caller's transaction.
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any, cast
 
-import orjson
-from sqlalchemy import Select, Table, Update, bindparam, func, insert, select, text, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from fireline.alerts.matchers import Matcher
-from fireline.alerts.models import (
-    OPEN_ALERT,
-    OPEN_GROUP,
-    Alert,
-    AlertGroup,
-    AlertGroupEvent,
-    Integration,
-    MaintenanceWindow,
-    RoutingRule,
-    Silence,
-)
+from fireline.alerts.models import AlertGroupEvent, MaintenanceWindow, RoutingRule, Silence
 from fireline.alerts.routing import (
     Context,
     Route,
@@ -46,24 +42,37 @@ from fireline.alerts.routing import (
     silenced_by,
 )
 from fireline.alerts.shape import SEVERITY_RANK, Action, AlertIn, Severity
+from fireline.alerts.storage import ALERT_COLUMNS, Statements, StoredForm, stored_form
 from fireline.catalog.models import Service
+from fireline.core.db import Database
 from fireline.core.jobs import queue
 
 PAGE_JOB = "alerts.page"
 INCIDENT_JOB = "alerts.incident"
-CHUNK = 500
 # Every writer of alerts and groups takes this lock first on PostgreSQL, so
 # that ingest processes and API actions never work from stale group state.
 # (SQLite's BEGIN IMMEDIATE already admits one writer at a time.)
 ALERTS_LOCK = 0x66_6C_61_6C  # "flal"
-ALERTS_TABLE = cast(Table, Alert.__table__)
-GROUPS_TABLE = cast(Table, AlertGroup.__table__)
 EVENTS_TABLE = cast(Table, AlertGroupEvent.__table__)
 # Rules, silences and windows change rarely but are read by every batch; a
 # process keeps them this long. Changes made through this process apply at
 # once (see forget_context); other processes see them within this time.
 CONTEXT_TTL_SECONDS = 1.0
 CONTEXT_AGE = timedelta(seconds=CONTEXT_TTL_SECONDS)
+# A repeat of an open alert rewrites these columns.
+REPEAT_COLUMNS = (
+    "count",
+    "severity",
+    "summary",
+    "source",
+    "labels",
+    "annotations",
+    "links",
+    "ends_at",
+    "last_seen_at",
+    "raw",
+)
+_ALERT_ROW = itemgetter(*ALERT_COLUMNS)
 
 
 @dataclass(slots=True)
@@ -81,20 +90,57 @@ class Outcome:
     refused: str | None = None  # why the integration could not take it
 
 
-@dataclass(slots=True)
-class _IntegrationState:
+@dataclass(frozen=True, slots=True)
+class IntegrationState:
+    """What a batch needs of an integration, as the database has it now."""
+
     id: int
     service_id: int
     key_hash: str
     revoked: bool
-    group_by: list[str]
+    group_by: tuple[str, ...]
     flap_count: int
     flap_minutes: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> IntegrationState:
+        return cls(
+            row["id"],
+            row["service_id"],
+            row["key_hash"],
+            row["revoked_at"] is not None,
+            tuple(row["group_by"] or ()),
+            row["flap_count"],
+            row["flap_minutes"],
+        )
+
+
+@dataclass(slots=True)
+class Prepared:
+    """One alert with every decision made that needs no database state.
+
+    ``stored`` holds the alert's own columns (severity, summary, source,
+    labels, annotations, links, starts_at, ends_at, raw) in stored form."""
+
+    integration: IntegrationState
+    alert: AlertIn
+    route: Route
+    group_key: str
+    silence: str | None
+    stored: dict[str, Any]
+
+
+@dataclass(slots=True)
+class PreparedSubmission:
+    submission: Submission
+    # The integration as it was when prepared; None when it was not known yet.
+    state: IntegrationState | None = None
+    items: list[Prepared] = field(default_factory=list)
 
 
 @dataclass(slots=True)
 class _Group:
-    row: dict[str, Any]
+    row: dict[str, Any]  # GROUP_COLUMNS (or NEW_GROUP_COLUMNS), in stored form
     is_new: bool = False
     dirty: bool = False
     events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
@@ -107,6 +153,8 @@ def lock_alerts(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ALERTS_LOCK})
 
 
+# --- rules, silences and windows, cached --------------------------------------------
+
 _context_cache: dict[str, tuple[float, datetime, Context]] = {}
 _context_lock = threading.Lock()
 
@@ -116,17 +164,37 @@ def forget_context() -> None:
         _context_cache.clear()
 
 
-def cached_context(session: Session, now: datetime) -> Context:
-    """load_context, reused for up to CONTEXT_TTL_SECONDS of real and clock time."""
-    key = str(session.get_bind().engine.url)
-    hit = _context_cache.get(key)
+def _fresh_context(url: str, now: datetime) -> Context | None:
+    hit = _context_cache.get(url)
     if hit is not None:
         expires, loaded_at, context = hit
         if time.monotonic() < expires and loaded_at <= now < loaded_at + CONTEXT_AGE:
             return context
-    context = load_context(session, now)
+    return None
+
+
+def _remember_context(url: str, now: datetime, context: Context) -> Context:
     with _context_lock:
-        _context_cache[key] = (time.monotonic() + CONTEXT_TTL_SECONDS, now, context)
+        _context_cache[url] = (time.monotonic() + CONTEXT_TTL_SECONDS, now, context)
+    return context
+
+
+def cached_context(session: Session, now: datetime) -> Context:
+    """load_context, reused for up to CONTEXT_TTL_SECONDS of real and clock time."""
+    url = str(session.get_bind().engine.url)
+    context = _fresh_context(url, now)
+    if context is None:
+        context = _remember_context(url, now, load_context(session, now))
+    return context
+
+
+def context_for(db: Database, now: datetime) -> Context:
+    """cached_context outside any transaction: a read when it has expired."""
+    url = str(db.engine.url)
+    context = _fresh_context(url, now)
+    if context is None:
+        with db.reading() as session:
+            context = _remember_context(url, now, load_context(session, now))
     return context
 
 
@@ -167,87 +235,115 @@ def load_context(session: Session, now: datetime) -> Context:
     return Context(rules=rules, silences=silences, windows=windows, service_slugs=slugs)
 
 
+# --- preparing (no transaction needed) ------------------------------------------------
+
+
+def prepare(
+    submission: Submission,
+    state: IntegrationState | None,
+    context: Context,
+    now: datetime,
+    form: StoredForm,
+) -> PreparedSubmission:
+    """Decide what needs no database state; with no known state, leave it to
+    :func:`apply_prepared`."""
+    if state is None:
+        return PreparedSubmission(submission)
+    times: dict[datetime | None, Any] = {None: None, now: form.time(now)}
+
+    def stored_time(value: datetime | None) -> Any:
+        # The alerts of one request mostly share their timestamps.
+        if value not in times:
+            times[value] = form.time(value)
+        return times[value]
+
+    rules = context.rules
+    items = []
+    for alert in submission.alerts:
+        chosen = route(rules, state.id, state.service_id, alert)
+        silence = (
+            silenced_by(context, chosen.service_id, alert, now)
+            if alert.action is Action.trigger
+            else None
+        )
+        stored = {
+            "severity": alert.severity.value,
+            "summary": alert.summary,
+            "source": alert.source,
+            "labels": form.json(alert.labels),
+            "annotations": form.json(alert.annotations),
+            "links": form.json([{"href": link.href, "text": link.text} for link in alert.links]),
+            "starts_at": stored_time(alert.starts_at or now),
+            "ends_at": stored_time(alert.ends_at),
+            "raw": form.json(alert.raw) if alert.raw else None,
+        }
+        items.append(
+            Prepared(state, alert, chosen, group_key(state.group_by, alert), silence, stored)
+        )
+    return PreparedSubmission(submission, state, items)
+
+
+# --- applying (inside the transaction) ------------------------------------------------
+
+
 def apply(session: Session, submissions: Sequence[Submission], now: datetime) -> list[Outcome]:
-    """Apply every submission in order; the caller commits."""
+    """Prepare and apply every submission in order; the caller commits."""
     lock_alerts(session)
-    integrations = _integrations(session, {s.integration_id for s in submissions})
     context = cached_context(session, now)
-    batch = _Batch(session, context, now)
-    outcomes: list[Outcome] = []
-    accepted: list[tuple[_IntegrationState, AlertIn]] = []
-    for submission in submissions:
-        state = integrations.get(submission.integration_id)
-        if state is None or state.revoked or state.key_hash != submission.key_hash:
-            outcomes.append(Outcome(refused="this integration key was rotated or revoked"))
-            continue
-        accepted.extend((state, alert) for alert in submission.alerts)
-        outcomes.append(Outcome(accepted=len(submission.alerts)))
-    if accepted:
-        batch.run(accepted)
+    prepared = [PreparedSubmission(s) for s in submissions]
+    outcomes, _ = apply_prepared(session, prepared, context, now, locked=True)
     return outcomes
 
 
-def _integrations(session: Session, ids: Iterable[int]) -> dict[int, _IntegrationState]:
-    rows = session.connection().execute(
-        select(
-            Integration.id,
-            Integration.service_id,
-            Integration.key_hash,
-            Integration.revoked_at,
-            Integration.group_by,
-            Integration.flap_count,
-            Integration.flap_minutes,
-        ).where(Integration.id.in_(list(ids)))
-    )
-    return {
-        row.id: _IntegrationState(
-            row.id,
-            row.service_id,
-            row.key_hash,
-            row.revoked_at is not None,
-            list(row.group_by or []),
-            row.flap_count,
-            row.flap_minutes,
-        )
-        for row in rows
+def apply_prepared(
+    session: Session,
+    prepared: Sequence[PreparedSubmission],
+    context: Context,
+    now: datetime,
+    *,
+    locked: bool = False,
+) -> tuple[list[Outcome], dict[int, IntegrationState]]:
+    """Apply prepared submissions in order; the caller commits.
+
+    Each integration is read again here, under the lock: a rotated or revoked
+    key is refused, and a submission prepared with settings that have changed
+    since is prepared again. Returns the outcomes and the integrations as read.
+    """
+    if not locked:
+        lock_alerts(session)
+    form = stored_form(session.get_bind().dialect.name)
+    statements = Statements(session.connection().connection.cursor(), form)
+    states = {
+        row["id"]: IntegrationState.from_row(row)
+        for row in statements.integrations({p.submission.integration_id for p in prepared})
     }
-
-
-_ALERT_COLUMNS = (
-    Alert.id,
-    Alert.group_id,
-    Alert.integration_id,
-    Alert.dedup_key,
-    Alert.severity,
-    Alert.count,
-)
-_GROUP_COLUMNS = tuple(AlertGroup.__table__.columns)
-
-
-def open_alerts_query(
-    integration_id: int, dedup_keys: Sequence[str]
-) -> Select[int, int, int, str, str, int]:
-    """The open alerts of an integration under these keys (an index lookup)."""
-    return select(*_ALERT_COLUMNS).where(
-        OPEN_ALERT, Alert.integration_id == integration_id, Alert.dedup_key.in_(dedup_keys)
-    )
-
-
-def open_groups_filter(service_id: int, group_keys: Sequence[str]) -> tuple[Any, ...]:
-    """The open groups of a service under these grouping keys (an index lookup)."""
-    return (OPEN_GROUP, AlertGroup.service_id == service_id, AlertGroup.group_key.in_(group_keys))
+    outcomes: list[Outcome] = []
+    items: list[Prepared] = []
+    for entry in prepared:
+        submission = entry.submission
+        state = states.get(submission.integration_id)
+        if state is None or state.revoked or state.key_hash != submission.key_hash:
+            outcomes.append(Outcome(refused="this integration key was rotated or revoked"))
+            continue
+        if entry.state != state:
+            entry = prepare(submission, state, context, now, form)
+        items.extend(entry.items)
+        outcomes.append(Outcome(accepted=len(submission.alerts)))
+    if items:
+        _Batch(session, statements, context, now).run(items)
+    return outcomes, states
 
 
 class _Batch:
     """The in-memory state of one batch: what exists, what changes."""
 
-    def __init__(self, session: Session, context: Context, now: datetime) -> None:
+    def __init__(self, session: Session, sql: Statements, context: Context, now: datetime) -> None:
         self.session = session
-        # Core on the session's connection: the ORM's per-statement work was
-        # most of a small batch's cost, and nothing here needs ORM objects.
-        self.connection = session.connection()
+        self.sql = sql
+        self.form = sql.form
         self.context = context
         self.now = now
+        self.stored_now = self.form.time(now)
         self.open_alerts: dict[tuple[int, str], dict[str, Any]] = {}
         self.groups_by_key: dict[tuple[int, str], _Group] = {}
         self.groups_by_id: dict[int, _Group] = {}
@@ -255,52 +351,43 @@ class _Batch:
         self.new_alerts: list[dict[str, Any]] = []
         self.alert_updates: dict[int, dict[str, Any]] = {}
 
-    def run(self, items: list[tuple[_IntegrationState, AlertIn]]) -> None:
-        routed = []
-        for state, alert in items:
-            chosen = route(self.context.rules, state.id, state.service_id, alert)
-            routed.append((state, alert, chosen, group_key(state.group_by, alert)))
-        self._prefetch(routed)
-        for state, alert, chosen, key in routed:
-            if alert.action is Action.trigger:
-                self._trigger(state, alert, chosen, key)
-            elif alert.action is Action.resolve:
-                self._resolve(state, alert)
+    def run(self, items: list[Prepared]) -> None:
+        self._prefetch(items)
+        for item in items:
+            action = item.alert.action
+            if action is Action.trigger:
+                self._trigger(item)
+            elif action is Action.resolve:
+                self._resolve(item)
             else:
-                self._acknowledge(state, alert)
+                self._acknowledge(item)
         self._write()
 
     # --- reading ------------------------------------------------------------
 
-    def _prefetch(self, routed: list[tuple[_IntegrationState, AlertIn, Route, str]]) -> None:
+    def _prefetch(self, items: list[Prepared]) -> None:
         by_integration: dict[int, set[str]] = {}
-        group_keys: set[tuple[int, str]] = set()
-        for state, alert, chosen, key in routed:
-            by_integration.setdefault(state.id, set()).add(alert.dedup_key)
-            if alert.action is Action.trigger:
-                group_keys.add((chosen.service_id, key))
+        by_service: dict[int, set[str]] = {}
+        for item in items:
+            by_integration.setdefault(item.integration.id, set()).add(item.alert.dedup_key)
+            if item.alert.action is Action.trigger:
+                by_service.setdefault(item.route.service_id, set()).add(item.group_key)
         group_ids: set[int] = set()
         for integration_id, keys in by_integration.items():
-            for chunk in _chunks(sorted(keys)):
-                rows = self.connection.execute(open_alerts_query(integration_id, chunk)).mappings()
-                for row in rows:
-                    self.open_alerts[(integration_id, row["dedup_key"])] = dict(row)
-                    group_ids.add(row["group_id"])
-        by_service: dict[int, set[str]] = {}
-        for service_id, key in group_keys:
-            by_service.setdefault(service_id, set()).add(key)
-        for service_id, keys in by_service.items():
-            for chunk in _chunks(sorted(keys)):
-                self._load_groups(*open_groups_filter(service_id, chunk))
+            for row in self.sql.open_alerts(integration_id, sorted(keys)):
+                self.open_alerts[(integration_id, row["dedup_key"])] = row
+                group_ids.add(row["group_id"])
+        for service_id, group_keys in by_service.items():
+            self._add_groups(self.sql.open_groups(service_id, sorted(group_keys)))
         missing = [gid for gid in group_ids if gid not in self.groups_by_id]
-        for chunk in _chunks(missing):
-            self._load_groups(AlertGroup.id.in_(chunk))
+        if missing:
+            self._add_groups(self.sql.groups(missing))
 
-    def _load_groups(self, *where: Any) -> None:
-        for row in self.connection.execute(select(*_GROUP_COLUMNS).where(*where)).mappings():
+    def _add_groups(self, rows: Iterable[dict[str, Any]]) -> None:
+        for row in rows:
             if row["id"] in self.groups_by_id:
                 continue
-            group = _Group(dict(row))
+            group = _Group(row)
             self.groups.append(group)
             self.groups_by_id[row["id"]] = group
             if row["is_open"]:
@@ -308,113 +395,111 @@ class _Batch:
 
     # --- deciding -----------------------------------------------------------
 
-    def _trigger(self, state: _IntegrationState, alert: AlertIn, chosen: Route, key: str) -> None:
-        existing = self.open_alerts.get((state.id, alert.dedup_key))
+    def _trigger(self, item: Prepared) -> None:
+        alert, integration_id = item.alert, item.integration.id
+        existing = self.open_alerts.get((integration_id, alert.dedup_key))
         if existing is not None:
-            self._repeat(existing, alert)
+            self._repeat(existing, item)
             return
-        group = self.groups_by_key.get((chosen.service_id, key))
-        silence = silenced_by(self.context, chosen.service_id, alert, self.now)
+        service_id = item.route.service_id
+        group = self.groups_by_key.get((service_id, item.group_key))
         if group is None:
-            group = self._open_group(state, alert, chosen, key, silence)
+            group = self._open_group(item)
         else:
-            self._join_group(group, alert, silence)
-        starts_at = alert.starts_at or self.now
+            self._join_group(group, alert, item.silence)
+        stored, now = item.stored, self.stored_now
         row = {
             "_group": group,
-            "integration_id": state.id,
+            "integration_id": integration_id,
             "dedup_key": alert.dedup_key,
             "status": "firing",
             "is_open": True,
-            "severity": alert.severity.value,
-            "summary": alert.summary,
-            "source": alert.source,
-            "labels": alert.labels,
-            "annotations": alert.annotations,
-            "links": [{"href": link.href, "text": link.text} for link in alert.links],
-            "silenced_by": silence,
+            "severity": stored["severity"],
+            "summary": stored["summary"],
+            "source": stored["source"],
+            "labels": stored["labels"],
+            "annotations": stored["annotations"],
+            "links": stored["links"],
+            "silenced_by": item.silence,
             "count": 1,
-            "starts_at": starts_at,
-            "ends_at": alert.ends_at,
-            "first_seen_at": self.now,
-            "last_seen_at": self.now,
-            "raw": alert.raw,
+            "starts_at": stored["starts_at"],
+            "ends_at": stored["ends_at"],
+            "first_seen_at": now,
+            "last_seen_at": now,
+            "raw": stored["raw"] or "{}",
         }
         self.new_alerts.append(row)
-        self.open_alerts[(state.id, alert.dedup_key)] = row
+        self.open_alerts[(integration_id, alert.dedup_key)] = row
 
-    def _repeat(self, existing: dict[str, Any], alert: AlertIn) -> None:
+    def _repeat(self, existing: dict[str, Any], item: Prepared) -> None:
         existing["count"] += 1
-        existing["severity"] = alert.severity.value
-        changes = {
-            "count": existing["count"],
-            "severity": alert.severity.value,
-            "summary": alert.summary,
-            "source": alert.source,
-            "labels": alert.labels,
-            "annotations": alert.annotations,
-            "links": [{"href": link.href, "text": link.text} for link in alert.links],
-            "ends_at": alert.ends_at,
-            "last_seen_at": self.now,
-            "raw": alert.raw,
-        }
+        stored = item.stored
+        changes = {name: stored[name] for name in REPEAT_COLUMNS if name in stored}
+        changes["count"] = existing["count"]
+        changes["last_seen_at"] = self.stored_now
+        if changes["raw"] is None:
+            del changes["raw"]
         self._change_alert(existing, changes)
-        group = self.groups_by_id.get(existing["group_id"]) or existing.get("_group")
+        group = self.groups_by_id.get(existing.get("group_id", -1)) or existing.get("_group")
         if group is not None:
-            self._touch(group, alert.severity)
+            self._touch(group, item.alert.severity)
 
-    def _resolve(self, state: _IntegrationState, alert: AlertIn) -> None:
-        existing = self.open_alerts.pop((state.id, alert.dedup_key), None)
+    def _resolve(self, item: Prepared) -> None:
+        existing = self.open_alerts.pop((item.integration.id, item.alert.dedup_key), None)
         if existing is None:
             return  # nothing open under this key: a late or repeated resolve
-        self._change_alert(
-            existing,
-            {
-                "status": "resolved",
-                "is_open": False,
-                "ends_at": alert.ends_at or self.now,
-                "last_seen_at": self.now,
-                "raw": alert.raw or existing.get("raw", {}),
-            },
-        )
+        changes = {
+            "status": "resolved",
+            "is_open": False,
+            "ends_at": item.stored["ends_at"] or self.stored_now,
+            "last_seen_at": self.stored_now,
+        }
+        if item.stored["raw"] is not None:
+            changes["raw"] = item.stored["raw"]
+        self._change_alert(existing, changes)
         group = self._group_of(existing)
-        group.row["active_count"] -= 1
-        group.row["event_count"] += 1
-        group.row["updated_at"] = self.now
+        row = group.row
+        row["active_count"] -= 1
+        row["event_count"] += 1
+        row["updated_at"] = self.stored_now
         group.dirty = True
-        if group.row["active_count"] <= 0 and group.row["is_open"]:
+        if row["active_count"] <= 0 and row["is_open"]:
             self._close_group(group, "every alert in the group resolved")
 
-    def _acknowledge(self, state: _IntegrationState, alert: AlertIn) -> None:
-        existing = self.open_alerts.get((state.id, alert.dedup_key))
+    def _acknowledge(self, item: Prepared) -> None:
+        existing = self.open_alerts.get((item.integration.id, item.alert.dedup_key))
         if existing is None:
             return
         group = self._group_of(existing)
         if group.row["status"] == "triggered":
-            group.row.update(status="acknowledged", acknowledged_at=self.now, updated_at=self.now)
+            group.row.update(
+                status="acknowledged",
+                acknowledged_at=self.stored_now,
+                updated_at=self.stored_now,
+            )
             group.dirty = True
             group.events.append(
-                ("acknowledged", f"acknowledged by the source ({alert.dedup_key})", {})
+                ("acknowledged", f"acknowledged by the source ({item.alert.dedup_key})", {})
             )
 
     # --- groups -------------------------------------------------------------
 
-    def _open_group(
-        self,
-        state: _IntegrationState,
-        alert: AlertIn,
-        chosen: Route,
-        key: str,
-        silence: str | None,
-    ) -> _Group:
+    def _open_group(self, item: Prepared) -> _Group:
+        state, alert, chosen, key, silence = (
+            item.integration,
+            item.alert,
+            item.route,
+            item.group_key,
+            item.silence,
+        )
         flapping = self._is_flapping(state, chosen.service_id, key)
-        status = "silenced" if silence else "triggered"
+        now = self.stored_now
         row: dict[str, Any] = {
             "service_id": chosen.service_id,
             "integration_id": state.id,
             "group_key": key,
             "title": alert.summary,
-            "status": status,
+            "status": "silenced" if silence else "triggered",
             "is_open": True,
             "urgency": chosen.urgency,
             "severity": alert.severity.value,
@@ -425,12 +510,10 @@ class _Batch:
             "alert_count": 1,
             "active_count": 1,
             "event_count": 1,
-            "incident_id": None,
-            "created_at": self.now,
-            "updated_at": self.now,
-            "last_alert_at": self.now,
+            "created_at": now,
+            "updated_at": now,
+            "last_alert_at": now,
             "acknowledged_at": None,
-            "acknowledged_by_id": None,
             "resolved_at": None,
         }
         group = _Group(row, is_new=True, route=chosen)
@@ -470,13 +553,13 @@ class _Batch:
     def _touch(self, group: _Group, severity: Severity) -> None:
         row = group.row
         row["event_count"] += 1
-        row["updated_at"] = row["last_alert_at"] = self.now
+        row["updated_at"] = row["last_alert_at"] = self.stored_now
         if SEVERITY_RANK[severity] > SEVERITY_RANK[Severity(row["severity"])]:
             row["severity"] = severity.value
         group.dirty = True
 
     def _close_group(self, group: _Group, why: str) -> None:
-        group.row.update(status="resolved", is_open=False, resolved_at=self.now)
+        group.row.update(status="resolved", is_open=False, resolved_at=self.stored_now)
         group.dirty = True
         group.events.append(("resolved", why, {}))
         key = (group.row["service_id"], group.row["group_key"])
@@ -488,18 +571,10 @@ class _Batch:
         assert isinstance(group, _Group)
         return group
 
-    def _is_flapping(self, state: _IntegrationState, service_id: int, key: str) -> bool:
+    def _is_flapping(self, state: IntegrationState, service_id: int, key: str) -> bool:
         since = self.now - timedelta(minutes=state.flap_minutes)
-        opened = self.connection.scalar(
-            select(func.count())
-            .select_from(AlertGroup)
-            .where(
-                AlertGroup.service_id == service_id,
-                AlertGroup.group_key == key,
-                AlertGroup.created_at >= since,
-            )
-        )
-        return (opened or 0) + 1 >= state.flap_count
+        opened = self.sql.groups_opened_since(service_id, key, since)
+        return opened + 1 >= state.flap_count
 
     def _describe(self, silenced: str) -> str:
         kind, _, ident = silenced.partition(":")
@@ -510,43 +585,33 @@ class _Batch:
         return f"maintenance window {ident}" + (f" ({found_window.title})" if found_window else "")
 
     def _change_alert(self, existing: dict[str, Any], changes: dict[str, Any]) -> None:
-        if "id" in existing:
-            self.alert_updates.setdefault(existing["id"], {"id": existing["id"]}).update(changes)
-        else:
+        if "_group" in existing:
             existing.update(changes)  # inserted at the end of this batch
+        else:
+            self.alert_updates.setdefault(existing["id"], {}).update(changes)
 
     # --- writing ------------------------------------------------------------
 
     def _write(self) -> None:
-        connection = self.connection
-        new_groups = [g for g in self.groups if g.is_new]
-        if new_groups:
-            ids = connection.scalars(
-                insert(GROUPS_TABLE).returning(GROUPS_TABLE.c.id, sort_by_parameter_order=True),
-                [g.row for g in new_groups],
-            ).all()
-            for group, group_id in zip(new_groups, ids, strict=True):
-                group.row["id"] = group_id
+        sql = self.sql
+        for group in self.groups:
+            if group.is_new:
+                group.row["id"] = sql.insert_group(group.row)
         updated = [g.row for g in self.groups if g.dirty and not g.is_new]
         if updated:
-            connection.execute(
-                _UPDATE_GROUP,
-                [
-                    {"id_": row["id"], **{name: row[name] for name in _GROUP_CHANGES}}
-                    for row in updated
-                ],
-            )
+            sql.update_groups(updated)
         if self.new_alerts:
             rows = []
             for row in self.new_alerts:
-                group = row.pop("_group")
-                row["group_id"] = group.row["id"]
-                rows.append(row)
-            _insert_alerts(connection, rows)
-        if self.alert_updates:
-            for changes in _by_columns(self.alert_updates.values()):
-                columns = tuple(sorted(k for k in changes[0] if k != "id_"))
-                connection.execute(_update_alerts(columns), changes)
+                row["group_id"] = row.pop("_group").row["id"]
+                rows.append(_ALERT_ROW(row))
+            sql.insert_alerts(rows)
+        by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for alert_id, changes in self.alert_updates.items():
+            columns = tuple(sorted(changes))
+            by_columns.setdefault(columns, []).append((*map(changes.get, columns), alert_id))
+        for columns, rows in by_columns.items():
+            sql.update_alerts(columns, rows)
         self._write_events_and_jobs()
 
     def _write_events_and_jobs(self) -> None:
@@ -581,144 +646,4 @@ class _Batch:
                     idempotency_key=f"{INCIDENT_JOB}:{group_id}",
                 )
         if events:
-            self.connection.execute(insert(EVENTS_TABLE), events)
-
-
-# The columns a new alert is written with, in the driver-level INSERT below.
-_NEW_ALERT_COLUMNS = (
-    "group_id",
-    "integration_id",
-    "dedup_key",
-    "status",
-    "is_open",
-    "severity",
-    "summary",
-    "source",
-    "labels",
-    "annotations",
-    "links",
-    "silenced_by",
-    "count",
-    "starts_at",
-    "ends_at",
-    "first_seen_at",
-    "last_seen_at",
-    "raw",
-)
-_JSON_COLUMNS = frozenset({"labels", "annotations", "links", "raw"})
-_TIME_COLUMNS = frozenset({"starts_at", "ends_at", "first_seen_at", "last_seen_at"})
-
-
-def _insert_alerts(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """New alerts, as one executemany straight to the driver.
-
-    SQLAlchemy's per-value bind processing (JSON, UTC timestamps) was half of
-    a batch's cost, so the values are converted here, once, in the form each
-    driver stores: on SQLite the strings SQLAlchemy itself writes for JSON
-    and for naive-UTC timestamps, on PostgreSQL JSON text cast to jsonb and
-    aware timestamps. Reading them back goes through the usual column types.
-    """
-    dialect = connection.dialect.name
-    converters = _CONVERTERS[dialect if dialect == "sqlite" else "postgresql"]
-    pairs = [(name, converters.get(name)) for name in _NEW_ALERT_COLUMNS]
-    values = [
-        tuple(row[name] if convert is None else convert(row[name]) for name, convert in pairs)
-        for row in rows
-    ]
-    connection.exec_driver_sql(_insert_sql(dialect), values)
-
-
-@functools.cache
-def _insert_sql(dialect: str) -> str:
-    if dialect == "sqlite":
-        marks = ["?"] * len(_NEW_ALERT_COLUMNS)
-    else:
-        marks = ["%s::jsonb" if name in _JSON_COLUMNS else "%s" for name in _NEW_ALERT_COLUMNS]
-    return f"INSERT INTO alerts ({', '.join(_NEW_ALERT_COLUMNS)}) VALUES ({', '.join(marks)})"
-
-
-def _json_text(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-
-
-def _sqlite_time(value: datetime | None) -> str | None:
-    # The form SQLAlchemy's SQLite DateTime writes (microseconds always, so
-    # that stored values and bound ones compare as strings).
-    if value is None:
-        return None
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-def _pg_time(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(UTC)
-
-
-def _as_int(value: bool) -> int:
-    return int(value)
-
-
-_CONVERTERS: dict[str, dict[str, Callable[[Any], Any]]] = {
-    "sqlite": {
-        **dict.fromkeys(_JSON_COLUMNS, _json_text),
-        **dict.fromkeys(_TIME_COLUMNS, _sqlite_time),
-        "is_open": _as_int,
-    },
-    "postgresql": {
-        **dict.fromkeys(_JSON_COLUMNS, _json_text),
-        **dict.fromkeys(_TIME_COLUMNS, _pg_time),
-    },
-}
-
-
-# The group columns a batch can change; only these are written back.
-_GROUP_CHANGES = (
-    "status",
-    "is_open",
-    "severity",
-    "silenced_by",
-    "alert_count",
-    "active_count",
-    "event_count",
-    "updated_at",
-    "last_alert_at",
-    "acknowledged_at",
-    "resolved_at",
-)
-_UPDATE_GROUP = (
-    update(GROUPS_TABLE)
-    .where(GROUPS_TABLE.c.id == bindparam("id_"))
-    .values({name: bindparam(name) for name in _GROUP_CHANGES})
-)
-
-
-@functools.cache
-def _update_alerts(columns: tuple[str, ...]) -> Update:
-    return (
-        update(ALERTS_TABLE)
-        .where(ALERTS_TABLE.c.id == bindparam("id_"))
-        .values({name: bindparam(name) for name in columns})
-    )
-
-
-def _by_columns(changes: Iterable[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Alert updates grouped by the columns they set (one executemany each),
-    with the key renamed as the statements bind it."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for change in changes:
-        row = _keyed(change)
-        groups.setdefault(tuple(sorted(row)), []).append(row)
-    return list(groups.values())
-
-
-def _keyed(row: dict[str, Any]) -> dict[str, Any]:
-    """A row for an executemany UPDATE: "id" is bound as "id_", since a bind
-    parameter may not share its name with a column the statement sets."""
-    keyed = {k: v for k, v in row.items() if k != "id"}
-    keyed["id_"] = row["id"]
-    return keyed
-
-
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    values = list(values)
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
+            self.session.connection().execute(insert(EVENTS_TABLE), events)

@@ -59,9 +59,9 @@ def serve(
         # Each child builds its own app (and jobs worker) from the environment.
         os.environ["FIRELINE_MIGRATE_ON_START"] = "false"
         os.environ[RUN_WORKER_ENV] = "false" if no_worker else "true"
-        uvicorn.run(
-            "fireline.cli.server:app_from_environment", factory=True, workers=processes, **options
-        )
+        from fireline.cli import processes as server_processes
+
+        server_processes.run("fireline.cli.server:app_from_environment", processes, options)
         return
     try:
         app = create_app(settings, run_worker=not no_worker)

@@ -9,7 +9,6 @@ PostgreSQL goes through psycopg 3 and uses row locks instead.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -21,6 +20,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from fireline.core.sqlite_writers import writer_queue
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # An execution option: this transaction only reads (see Database.reading).
@@ -67,7 +68,7 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _json_text(value: Any) -> str:
+def json_text(value: Any) -> str:
     # orjson: JSON columns (alert labels, raw payloads) are written on the
     # ingest path, where the standard library's encoder was a fifth of the cost.
     try:
@@ -78,7 +79,7 @@ def _json_text(value: Any) -> str:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
-    kwargs.setdefault("json_serializer", _json_text)
+    kwargs.setdefault("json_serializer", json_text)
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -103,11 +104,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    # SQLite admits one writer; its busy handler makes waiters poll with
-    # sleeps of up to 100 ms, so a thread that commits and begins again
-    # (a busy jobs worker) nearly always beats one that waits (the alert
-    # writer). Writers of this process queue on a lock first instead, in turn.
-    writers = threading.Lock()
+    # Writers queue before BEGIN IMMEDIATE rather than in SQLite's busy
+    # handler (see fireline.core.sqlite_writers).
+    writers = writer_queue(engine.url.database)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
