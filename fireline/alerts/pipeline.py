@@ -119,15 +119,15 @@ class IntegrationState:
 class Prepared:
     """One alert with every decision made that needs no database state.
 
-    ``stored`` holds the alert's own columns (severity, summary, source,
-    labels, annotations, links, starts_at, ends_at, raw) in stored form."""
+    ``row`` is the alert as a new row, every column in stored form but its
+    group (known only inside the transaction)."""
 
     integration: IntegrationState
     alert: AlertIn
     route: Route
     group_key: str
     silence: str | None
-    stored: dict[str, Any]
+    row: dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -257,7 +257,7 @@ def prepare(
             times[value] = form.time(value)
         return times[value]
 
-    rules = context.rules
+    rules, stored_now = context.rules, times[now]
     items = []
     for alert in submission.alerts:
         chosen = route(rules, state.id, state.service_id, alert)
@@ -266,20 +266,26 @@ def prepare(
             if alert.action is Action.trigger
             else None
         )
-        stored = {
+        row = {
+            "integration_id": state.id,
+            "dedup_key": alert.dedup_key,
+            "status": "firing",
+            "is_open": True,
             "severity": alert.severity.value,
             "summary": alert.summary,
             "source": alert.source,
             "labels": form.json(alert.labels),
             "annotations": form.json(alert.annotations),
             "links": form.json([{"href": link.href, "text": link.text} for link in alert.links]),
+            "silenced_by": silence,
+            "count": 1,
             "starts_at": stored_time(alert.starts_at or now),
             "ends_at": stored_time(alert.ends_at),
-            "raw": form.json(alert.raw) if alert.raw else None,
+            "first_seen_at": stored_now,
+            "last_seen_at": stored_now,
+            "raw": form.json(alert.raw),
         }
-        items.append(
-            Prepared(state, alert, chosen, group_key(state.group_by, alert), silence, stored)
-        )
+        items.append(Prepared(state, alert, chosen, group_key(state.group_by, alert), silence, row))
     return PreparedSubmission(submission, state, items)
 
 
@@ -407,38 +413,19 @@ class _Batch:
             group = self._open_group(item)
         else:
             self._join_group(group, alert, item.silence)
-        stored, now = item.stored, self.stored_now
-        row = {
-            "_group": group,
-            "integration_id": integration_id,
-            "dedup_key": alert.dedup_key,
-            "status": "firing",
-            "is_open": True,
-            "severity": stored["severity"],
-            "summary": stored["summary"],
-            "source": stored["source"],
-            "labels": stored["labels"],
-            "annotations": stored["annotations"],
-            "links": stored["links"],
-            "silenced_by": item.silence,
-            "count": 1,
-            "starts_at": stored["starts_at"],
-            "ends_at": stored["ends_at"],
-            "first_seen_at": now,
-            "last_seen_at": now,
-            "raw": stored["raw"] or "{}",
-        }
+        row = item.row
+        row["_group"] = group
         self.new_alerts.append(row)
         self.open_alerts[(integration_id, alert.dedup_key)] = row
 
     def _repeat(self, existing: dict[str, Any], item: Prepared) -> None:
         existing["count"] += 1
-        stored = item.stored
-        changes = {name: stored[name] for name in REPEAT_COLUMNS if name in stored}
+        row = item.row
+        changes = {name: row[name] for name in REPEAT_COLUMNS}
         changes["count"] = existing["count"]
         changes["last_seen_at"] = self.stored_now
-        if changes["raw"] is None:
-            del changes["raw"]
+        if not item.alert.raw:
+            del changes["raw"]  # keep what the alert had
         self._change_alert(existing, changes)
         group = self.groups_by_id.get(existing.get("group_id", -1)) or existing.get("_group")
         if group is not None:
@@ -451,11 +438,11 @@ class _Batch:
         changes = {
             "status": "resolved",
             "is_open": False,
-            "ends_at": item.stored["ends_at"] or self.stored_now,
+            "ends_at": item.row["ends_at"] or self.stored_now,
             "last_seen_at": self.stored_now,
         }
-        if item.stored["raw"] is not None:
-            changes["raw"] = item.stored["raw"]
+        if item.alert.raw:
+            changes["raw"] = item.row["raw"]
         self._change_alert(existing, changes)
         group = self._group_of(existing)
         row = group.row

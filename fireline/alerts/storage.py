@@ -24,6 +24,8 @@ import orjson
 from fireline.core.db import json_text
 
 CHUNK = 500
+# SQLite binds at most 32,766 values in one statement: 18 columns x 100 rows.
+ROWS_PER_INSERT = 100
 
 # A new alert's columns, in the order insert_alerts takes them.
 ALERT_COLUMNS = (
@@ -209,7 +211,17 @@ class Statements:
         )
 
     def insert_alerts(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        self.cursor.executemany(_insert_alerts_sql(self.form.sqlite), rows)
+        if not self.form.sqlite:
+            self.cursor.executemany(_insert_alerts_sql(False, 1), rows)
+            return
+        # Many rows per statement: the driver lets other threads run during
+        # each step of a statement, and taking the interpreter back after
+        # every row kept the write lock held while the server's event loop ran.
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            chunk = rows[start : start + ROWS_PER_INSERT]
+            self.cursor.execute(
+                _insert_alerts_sql(True, len(chunk)), [value for row in chunk for value in row]
+            )
 
     def update_alerts(self, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
         """Rows are the values of ``columns`` followed by the alert's id."""
@@ -221,9 +233,10 @@ class Statements:
 
 
 @functools.cache
-def _insert_alerts_sql(sqlite: bool) -> str:
+def _insert_alerts_sql(sqlite: bool, rows: int) -> str:
     form = stored_form("sqlite" if sqlite else "postgresql")
-    return f"INSERT INTO alerts ({', '.join(ALERT_COLUMNS)}) VALUES ({form.marks(ALERT_COLUMNS)})"
+    values = ", ".join([f"({form.marks(ALERT_COLUMNS)})"] * rows)
+    return f"INSERT INTO alerts ({', '.join(ALERT_COLUMNS)}) VALUES {values}"
 
 
 def chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
