@@ -211,16 +211,14 @@ class Statements:
         )
 
     def insert_alerts(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        if not self.form.sqlite:
-            self.cursor.executemany(_insert_alerts_sql(False, 1), rows)
-            return
         # Many rows per statement: the driver lets other threads run during
-        # each step of a statement, and taking the interpreter back after
-        # every row kept the write lock held while the server's event loop ran.
+        # each statement, and taking the interpreter back after every row kept
+        # the write lock held while the server's event loop ran.
         for start in range(0, len(rows), ROWS_PER_INSERT):
             chunk = rows[start : start + ROWS_PER_INSERT]
             self.cursor.execute(
-                _insert_alerts_sql(True, len(chunk)), [value for row in chunk for value in row]
+                _insert_alerts_sql(self.form.sqlite, len(chunk)),
+                [value for row in chunk for value in row],
             )
 
     def update_alerts(self, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
