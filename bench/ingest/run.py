@@ -56,6 +56,7 @@ from sqlalchemy import create_engine, text
 
 from fireline.alerts import service as alert_service
 from fireline.catalog import service as catalog
+from fireline.cli.processes import listeners
 from fireline.core.audit import Actor
 from fireline.core.db import Database, normalise_url
 from fireline.core.migrate import upgrade
@@ -278,18 +279,6 @@ def fireline(workdir: Path, postgres: str | None, processes: int = 1) -> Iterato
         finally:
             process.stop()
             db.dispose()
-
-
-def listeners(port: int) -> int:
-    """The TCP sockets listening on this port (state 0A in /proc/net/tcp)."""
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(FileNotFoundError), open(table) as lines:
-            for line in list(lines)[1:]:
-                fields = line.split()
-                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
-                    count += 1
-    return count
 
 
 def fireline_counts(db: Database) -> dict[str, int]:

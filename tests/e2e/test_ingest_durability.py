@@ -20,6 +20,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from fireline.cli.processes import listeners
 from fireline.core.audit import Actor
 from fireline.core.clock import SystemClock
 from fireline.core.db import Database
@@ -379,3 +380,38 @@ def test_sigkill_during_ingestion_loses_no_acknowledged_alert(setup: Setup, tmp_
     after = stored_keys(setup.db)
     assert "after-restart" in after["pagerduty"]
     assert "am-after-restart" in after["alertmanager"]
+
+
+def server_children(server: Server) -> set[int]:
+    """The server processes (not multiprocessing's resource tracker)."""
+    pid = server.process.pid
+    found = set()
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        command = Path(f"/proc/{child}/cmdline").read_bytes()
+        if b"resource_tracker" not in command:
+            found.add(int(child))
+    return found
+
+
+def test_each_server_process_listens_and_a_dead_one_is_replaced(
+    setup: Setup, tmp_path: Path
+) -> None:
+    """`serve --processes 2`: a socket of its own for each process (so that
+    the kernel spreads connections over them), and the parent keeps two."""
+    server = Server(setup.url, tmp_path / "server.log", processes=2)
+    try:
+        wait_for(lambda: listeners(server.port) == 2, 60, "two listening sockets")
+        first = server_children(server)
+        assert len(first) == 2
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        wait_for(
+            lambda: len(server_children(server) - {victim}) == 2 and listeners(server.port) == 2,
+            60,
+            "a replacement process listening",
+        )
+        assert victim not in server_children(server)
+        assert httpx.get(f"{server.url}/readyz", timeout=5).status_code == 200
+    finally:
+        assert server.stop()
+    assert all(not Path(f"/proc/{pid}").exists() for pid in first - {victim})

@@ -1,0 +1,75 @@
+"""SQLite writers of different processes queue on one file lock, handed over
+by the kernel, before they ask SQLite for its write lock."""
+
+from __future__ import annotations
+
+import fcntl
+import multiprocessing
+import os
+from multiprocessing.synchronize import Event
+from pathlib import Path
+
+import pytest
+
+from fireline.core.db import Database
+from fireline.core.sqlite_writers import writer_queue
+
+
+def hold_the_queue(database: str, holding: Event, release: Event) -> None:
+    queue = writer_queue(database)
+    assert queue.acquire(timeout=5)
+    holding.set()
+    release.wait(30)
+    queue.release()
+
+
+def test_a_writer_of_another_process_waits_for_the_holder(tmp_path: Path) -> None:
+    database = str(tmp_path / "fireline.db")
+    spawn = multiprocessing.get_context("spawn")
+    holding, release = spawn.Event(), spawn.Event()
+    holder = spawn.Process(target=hold_the_queue, args=(database, holding, release))
+    holder.start()
+    try:
+        assert holding.wait(30)
+        lock_file = tmp_path / "fireline.db-writers"
+        fd = os.open(lock_file, os.O_RDWR)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            release.set()
+            holder.join(30)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free once the holder let go
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+    finally:
+        release.set()
+        holder.join(30)
+    assert holder.exitcode == 0
+
+
+def test_engines_of_one_process_share_a_queue(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'fireline.db'}"
+    first, second = Database(url), Database(url)
+    try:
+        with first.engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        assert writer_queue(str(tmp_path / "fireline.db")) is writer_queue(
+            str(tmp_path / "." / "fireline.db")
+        )
+        with first.transaction() as session:
+            session.connection().exec_driver_sql("INSERT INTO t VALUES (1)")
+        with second.transaction() as session:
+            session.connection().exec_driver_sql("INSERT INTO t VALUES (2)")
+        with second.engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 2
+    finally:
+        first.dispose()
+        second.dispose()
+
+
+def test_an_in_memory_database_needs_no_lock_file(tmp_path: Path) -> None:
+    queue = writer_queue(":memory:")
+    assert queue.path is None
+    assert queue.acquire(timeout=1)
+    queue.release()
