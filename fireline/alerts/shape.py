@@ -122,6 +122,10 @@ class SourceError(ValueError):
     def describe(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message
 
+    def within(self, prefix: str) -> SourceError:
+        """The same error, its field named from an enclosing one (``alerts[3]``)."""
+        return SourceError(self.message, f"{prefix}.{self.field}" if self.field else prefix)
+
 
 MAX_SUMMARY = 1024
 MAX_DEDUP_KEY = 255

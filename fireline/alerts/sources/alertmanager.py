@@ -50,19 +50,30 @@ def context_of(notification: dict[str, Any], keys: tuple[str, ...]) -> dict[str,
 def parse(body: object, now: datetime) -> list[AlertIn]:
     notification, alerts = envelope(body, VERSION)
     context = context_of(notification, ENVELOPE_KEYS)
-    return [parse_alert(item, f"alerts[{i}]", context) for i, item in enumerate(alerts)]
+    times: dict[object, datetime | None] = {}
+    parsed = []
+    for i, item in enumerate(alerts):
+        try:
+            parsed.append(parse_alert(item, context, times))
+        except SourceError as exc:
+            raise exc.within(f"alerts[{i}]") from None
+    return parsed
 
 
-def parse_alert(item: object, where: str, context: dict[str, Any]) -> AlertIn:
-    """One alert of a notification; ``where`` prefixes every error's field."""
+def parse_alert(
+    item: object, context: dict[str, Any], times: dict[object, datetime | None]
+) -> AlertIn:
+    """One alert of a notification. Errors name fields within the alert (the
+    caller says which alert). ``times`` remembers timestamps already read:
+    the alerts of one notification mostly share them."""
     if not isinstance(item, dict):
-        raise SourceError("expected an object", where)
-    labels = string_map(item.get("labels"), f"{where}.labels")
-    annotations = json_map(item.get("annotations"), f"{where}.annotations")
-    action = _action(item.get("status", "firing"), where)
+        raise SourceError("expected an object")
+    labels = string_map(item.get("labels"), "labels")
+    annotations = json_map(item.get("annotations"), "annotations")
+    action = _action(item.get("status", "firing"))
     group_key = context.get("groupKey")
     return AlertIn(
-        dedup_key=_dedup_key(item.get("fingerprint"), labels, where),
+        dedup_key=_dedup_key(item.get("fingerprint"), labels),
         action=action,
         severity=severity_from_word(labels.get("severity")),
         summary=summary_of(
@@ -74,23 +85,34 @@ def parse_alert(item: object, where: str, context: dict[str, Any]) -> AlertIn:
         labels=labels,
         annotations=annotations,
         links=_links(item),
-        starts_at=parse_time(item.get("startsAt"), f"{where}.startsAt"),
-        ends_at=_ends_at(item, action, where),
+        starts_at=_time(item.get("startsAt"), "startsAt", times),
+        ends_at=_time(item.get("endsAt"), "endsAt", times) if action is Action.resolve else None,
         group_hint=group_key if isinstance(group_key, str) and group_key else None,
         raw={**item, "_envelope": context},
     )
 
 
-def _action(status: object, where: str) -> Action:
+def _time(value: object, field: str, times: dict[object, datetime | None]) -> datetime | None:
+    # A firing alert's endsAt is Go's zero time in notifications, or at most
+    # Alertmanager's guess at expiry; only a resolved alert has really ended.
+    if isinstance(value, str) and value in times:
+        return times[value]
+    parsed = parse_time(value, field)
+    if isinstance(value, str):
+        times[value] = parsed
+    return parsed
+
+
+def _action(status: object) -> Action:
     action = STATUSES.get(status) if isinstance(status, str) else None
     if action is None:
-        raise SourceError('expected "firing" or "resolved"', f"{where}.status")
+        raise SourceError('expected "firing" or "resolved"', "status")
     return action
 
 
-def _dedup_key(fingerprint: object, labels: dict[str, str], where: str) -> str:
+def _dedup_key(fingerprint: object, labels: dict[str, str]) -> str:
     if fingerprint is not None and not isinstance(fingerprint, str):
-        raise SourceError("expected a string", f"{where}.fingerprint")
+        raise SourceError("expected a string", "fingerprint")
     # Without a fingerprint (hand-written senders), the labels are the identity,
     # which is what Alertmanager hashes too.
     return (fingerprint or stable_key(sorted(labels.items())))[:MAX_DEDUP_KEY]
@@ -104,11 +126,3 @@ def _source(labels: dict[str, str], context: dict[str, Any]) -> str:
 def _links(item: dict[str, Any]) -> list[Link]:
     generator = item.get("generatorURL")
     return [Link(generator, "source")] if isinstance(generator, str) and generator else []
-
-
-def _ends_at(item: dict[str, Any], action: Action, where: str) -> datetime | None:
-    # A firing alert's endsAt is Go's zero time in notifications, or at most
-    # Alertmanager's guess at expiry; only a resolved alert has really ended.
-    if action is not Action.resolve:
-        return None
-    return parse_time(item.get("endsAt"), f"{where}.endsAt")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fireline.alerts.shape import AlertIn, Link
+from fireline.alerts.shape import AlertIn, Link, SourceError
 from fireline.alerts.sources.alertmanager import context_of, envelope, parse_alert
 
 VERSION = "1"
@@ -23,9 +23,13 @@ VALUE_FIELDS = ("values", "valueString")
 def parse(body: object, now: datetime) -> list[AlertIn]:
     notification, alerts = envelope(body, VERSION)
     context = context_of(notification, ENVELOPE_KEYS)
+    times: dict[object, datetime | None] = {}
     parsed = []
     for i, item in enumerate(alerts):
-        alert = parse_alert(item, f"alerts[{i}]", context)
+        try:
+            alert = parse_alert(item, context, times)
+        except SourceError as exc:
+            raise exc.within(f"alerts[{i}]") from None
         alert.links.extend(_links(item))
         values = _values(item)
         if values:
