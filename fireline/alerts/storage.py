@@ -24,8 +24,8 @@ import orjson
 from fireline.core.db import json_text
 
 CHUNK = 500
-# SQLite binds at most 32,766 values in one statement: 18 columns x 100 rows.
-ROWS_PER_INSERT = 100
+# SQLite binds at most 32,766 values in one statement: 18 columns x 1,024 rows.
+ROWS_PER_INSERT = 1024
 
 # A new alert's columns, in the order insert_alerts takes them.
 ALERT_COLUMNS = (
@@ -212,14 +212,19 @@ class Statements:
 
     def insert_alerts(self, rows: Sequence[tuple[Any, ...]]) -> None:
         # Many rows per statement: the driver lets other threads run during
-        # each statement, and taking the interpreter back after every row kept
-        # the write lock held while the server's event loop ran.
-        for start in range(0, len(rows), ROWS_PER_INSERT):
-            chunk = rows[start : start + ROWS_PER_INSERT]
+        # each statement, and taking the interpreter back after each one,
+        # while the server's event loop parsed requests, kept the write lock
+        # held. Statements of 1,024, 512, ... rows, so that a few texts are
+        # prepared once and reused.
+        start = 0
+        while start < len(rows):
+            size = min(ROWS_PER_INSERT, 1 << ((len(rows) - start).bit_length() - 1))
+            chunk = rows[start : start + size]
             self.cursor.execute(
-                _insert_alerts_sql(self.form.sqlite, len(chunk)),
+                _insert_alerts_sql(self.form.sqlite, size),
                 [value for row in chunk for value in row],
             )
+            start += size
 
     def update_alerts(self, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
         """Rows are the values of ``columns`` followed by the alert's id."""
