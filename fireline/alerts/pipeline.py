@@ -294,10 +294,10 @@ def prepare(
 
 def apply(session: Session, submissions: Sequence[Submission], now: datetime) -> list[Outcome]:
     """Prepare and apply every submission in order; the caller commits."""
-    lock_alerts(session)
     context = cached_context(session, now)
-    prepared = [PreparedSubmission(s) for s in submissions]
-    outcomes, _ = apply_prepared(session, prepared, context, now, locked=True)
+    outcomes, _ = apply_prepared(
+        session, [PreparedSubmission(s) for s in submissions], context, now
+    )
     return outcomes
 
 
@@ -306,8 +306,6 @@ def apply_prepared(
     prepared: Sequence[PreparedSubmission],
     context: Context,
     now: datetime,
-    *,
-    locked: bool = False,
 ) -> tuple[list[Outcome], dict[int, IntegrationState]]:
     """Apply prepared submissions in order; the caller commits.
 
@@ -315,28 +313,31 @@ def apply_prepared(
     key is refused, and a submission prepared with settings that have changed
     since is prepared again. Returns the outcomes and the integrations as read.
     """
-    if not locked:
-        lock_alerts(session)
+    lock_alerts(session)
     form = stored_form(session.get_bind().dialect.name)
-    statements = Statements(session.connection().connection.cursor(), form)
-    states = {
-        row["id"]: IntegrationState.from_row(row)
-        for row in statements.integrations({p.submission.integration_id for p in prepared})
-    }
-    outcomes: list[Outcome] = []
-    items: list[Prepared] = []
-    for entry in prepared:
-        submission = entry.submission
-        state = states.get(submission.integration_id)
-        if state is None or state.revoked or state.key_hash != submission.key_hash:
-            outcomes.append(Outcome(refused="this integration key was rotated or revoked"))
-            continue
-        if entry.state != state:
-            entry = prepare(submission, state, context, now, form)
-        items.extend(entry.items)
-        outcomes.append(Outcome(accepted=len(submission.alerts)))
-    if items:
-        _Batch(session, statements, context, now).run(items)
+    cursor = session.connection().connection.cursor()
+    try:
+        statements = Statements(cursor, form)
+        states = {
+            row["id"]: IntegrationState.from_row(row)
+            for row in statements.integrations({p.submission.integration_id for p in prepared})
+        }
+        outcomes: list[Outcome] = []
+        items: list[Prepared] = []
+        for entry in prepared:
+            submission = entry.submission
+            state = states.get(submission.integration_id)
+            if state is None or state.revoked or state.key_hash != submission.key_hash:
+                outcomes.append(Outcome(refused="this integration key was rotated or revoked"))
+                continue
+            if entry.state != state:
+                entry = prepare(submission, state, context, now, form)
+            items.extend(entry.items)
+            outcomes.append(Outcome(accepted=len(submission.alerts)))
+        if items:
+            _Batch(session, statements, context, now).run(items)
+    finally:
+        cursor.close()
     return outcomes, states
 
 

@@ -30,6 +30,7 @@ class WriterQueue:
         self.path = path
         self._threads = threading.Lock()
         self._fd: int | None = None
+        self._fd_pid = 0  # a forked child must not share its parent's lock
 
     def acquire(self, timeout: float) -> bool:
         """Queue for the write lock; False when the threads' queue timed out
@@ -38,8 +39,9 @@ class WriterQueue:
             return False
         try:
             if self.path is not None:
-                if self._fd is None:
+                if self._fd is None or self._fd_pid != os.getpid():
                     self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                    self._fd_pid = os.getpid()
                 fcntl.flock(self._fd, fcntl.LOCK_EX)
         except OSError:
             pass  # a directory we cannot write: SQLite's busy handler decides alone
