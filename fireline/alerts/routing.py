@@ -94,14 +94,15 @@ def group_key(group_by: Sequence[str], alert: AlertIn) -> str:
 
 def silenced_by(context: Context, service_id: int, alert: AlertIn, now: datetime) -> str | None:
     """``silence:<id>`` or ``maintenance:<id>`` when paging must stay quiet."""
-    labels = alert.labels
-    slug = context.service_slugs.get(service_id)
-    if slug is not None and "service" not in labels:
-        # Let a silence say service="checkout" even when the source sent no such label.
-        labels = {**labels, "service": slug}
-    for silence in context.silences:
-        if matches_all(silence.matchers, labels):
-            return f"silence:{silence.id}"
+    if context.silences:
+        labels = alert.labels
+        slug = context.service_slugs.get(service_id)
+        if slug is not None and "service" not in labels:
+            # Let a silence say service="checkout" even when the source sent no such label.
+            labels = {**labels, "service": slug}
+        for silence in context.silences:
+            if matches_all(silence.matchers, labels):
+                return f"silence:{silence.id}"
     for window in context.windows:
         if window.service_id == service_id and window_active(window, now):
             return f"maintenance:{window.id}"

@@ -8,12 +8,13 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from fireline.core.deps import Principal, get_now, get_session, require, require_viewer
 from fireline.core.ids import RowId
+from fireline.core.strict import Strict
 from fireline.exercises import library, report, service, storing
 from fireline.exercises.models import ExerciseRun
 from fireline.incidents.api import get_plan
@@ -25,10 +26,6 @@ from fireline.plan.schema import Plan
 router = APIRouter(prefix="/api/v1/exercises", tags=["exercises"])
 require_admin = require(Role.admin)
 require_manager = require(Role.manager)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class SourceIn(Strict):

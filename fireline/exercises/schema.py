@@ -12,8 +12,9 @@ import re
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
+from fireline.core.strict import StrictDocument
 from fireline.plan.keys import Key, SeverityKey
 
 KINDS = ("tabletop", "game_day")
@@ -48,11 +49,7 @@ Offset = Annotated[str, AfterValidator(_offset)]
 Objective = Annotated[str, Field(min_length=1, max_length=500)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class IncidentSpec(Strict):
+class IncidentSpec(StrictDocument):
     """The exercise incident the run opens (its title gets "[EXERCISE] ")."""
 
     title: str = Field(min_length=1, max_length=280)
@@ -63,7 +60,7 @@ class IncidentSpec(Strict):
     restricted: bool = False
 
 
-class AlertInject(Strict):
+class AlertInject(StrictDocument):
     """An alert sent through the alert pipeline to a service."""
 
     service: str = Field(min_length=1, max_length=100)
@@ -73,14 +70,14 @@ class AlertInject(Strict):
     labels: dict[str, str] = Field(default_factory=dict)
 
 
-class MessageInject(Strict):
+class MessageInject(StrictDocument):
     """A note on the timeline, said by a plan role or by the facilitator."""
 
     from_: str = Field(default=FACILITATOR, alias="from", max_length=64)
     text: str = Field(min_length=1, max_length=10_000)
 
 
-class EvidenceInject(Strict):
+class EvidenceInject(StrictDocument):
     """An external evidence item registered on the incident."""
 
     type: str = Field(min_length=1, max_length=64)
@@ -92,7 +89,7 @@ class EvidenceInject(Strict):
     sha256: str | None = Field(default=None, max_length=64)
 
 
-class StatusInject(Strict):
+class StatusInject(StrictDocument):
     """A change of severity or lifecycle status (one or both)."""
 
     severity: SeverityKey | None = None
@@ -106,14 +103,14 @@ class StatusInject(Strict):
         return self
 
 
-class QuestionInject(Strict):
+class QuestionInject(StrictDocument):
     """A question to the team, given to them as a task (for a plan role)."""
 
     text: str = Field(min_length=1, max_length=300)
     role: Key | None = None
 
 
-class Inject(Strict):
+class Inject(StrictDocument):
     key: Key
     at: Offset = Field(description="from the start, e.g. 0m, 5m, 1h30m")
     alert: AlertInject | None = None
@@ -157,7 +154,7 @@ class Inject(Strict):
         return f"Question: {self.question.text}"
 
 
-class Scenario(Strict):
+class Scenario(StrictDocument):
     key: Key
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=20_000)

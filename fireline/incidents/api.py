@@ -7,10 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from fireline.core.deps import Principal, get_now, get_session, require_responder, require_viewer
+from fireline.core.strict import Strict
 from fireline.incidents import paging as incident_paging
 from fireline.incidents import queries, search, service
 from fireline.incidents.models import Incident, TimelineEvent
@@ -23,10 +24,6 @@ router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 def get_plan(request: Request) -> Plan:
     plan: Plan = request.app.state.plan
     return plan
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class DeclareIn(Strict):

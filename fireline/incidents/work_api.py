@@ -5,22 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fireline.core.deps import Principal, get_now, get_session, require_responder, require_viewer
 from fireline.core.ids import RowId
+from fireline.core.strict import Strict
 from fireline.incidents import queries, work
 from fireline.incidents.api import get_plan
 from fireline.incidents.models import ActionItem, Incident, Task
 from fireline.plan.schema import Plan
 
 router = APIRouter(prefix="/api/v1", tags=["incident work"])
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class TaskIn(Strict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,14 +19,11 @@ from fireline.core.deps import (
 )
 from fireline.core.errors import Forbidden, NotFound
 from fireline.core.ids import RowId
+from fireline.core.strict import Strict
 from fireline.people import service
 from fireline.people.models import ApiToken, Role, Team, User
 
 router = APIRouter(prefix="/api/v1", tags=["people"])
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class UserOut(BaseModel):

@@ -17,8 +17,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_serializer,
@@ -26,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from fireline.core.strict import StrictDocument
 from fireline.plan.durations import Duration
 from fireline.plan.keys import Key, SeverityKey
 from fireline.playbooks.schema import Playbook
@@ -40,11 +39,7 @@ WORKWEEK: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
 DEFER_CHECKS = "fireline.plan.defer_checks"
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Organisation(Strict):
+class Organisation(StrictDocument):
     name: str = Field(min_length=1, max_length=200)
     time_zone: str = "UTC"
 
@@ -85,7 +80,7 @@ def _short_time(value: time) -> str:
     return value.isoformat("minutes" if value.second == 0 else "seconds")
 
 
-class Hours(Strict):
+class Hours(StrictDocument):
     """Opening and closing time of one working day, in the organisation's zone."""
 
     start: time = time(9, 0)
@@ -101,7 +96,7 @@ class Hours(Strict):
         return self
 
 
-class BusinessHours(Strict):
+class BusinessHours(StrictDocument):
     """The working week: ``days`` open from ``start`` to ``end``, except where
     ``by_day`` gives a day its own hours (a short Friday, say)."""
 
@@ -127,12 +122,12 @@ class BusinessHours(Strict):
         return self.by_day.get(name, Hours(start=self.start, end=self.end))
 
 
-class ExtraDay(Strict):
+class ExtraDay(StrictDocument):
     date: dt.date
     name: str = Field(min_length=1)
 
 
-class Holidays(Strict):
+class Holidays(StrictDocument):
     country: str | None = Field(default=None, description="ISO 3166-1 alpha-2, e.g. DE")
     subdivision: str | None = Field(default=None, description="e.g. BY for Bavaria")
     extra_days: list[ExtraDay] = Field(
@@ -173,7 +168,7 @@ class Holidays(Strict):
         return self
 
 
-class Severity(Strict):
+class Severity(StrictDocument):
     key: SeverityKey
     name: str = Field(min_length=1)
     description: str = ""
@@ -197,7 +192,7 @@ class Severity(Strict):
     )
 
 
-class Audience(Strict):
+class Audience(StrictDocument):
     """People told of incidents beyond those working on them: executives,
     support, a customer-facing team."""
 
@@ -210,7 +205,7 @@ class Audience(Strict):
     )
 
 
-class Lifecycle(Strict):
+class Lifecycle(StrictDocument):
     """Named states with the moves allowed between them; the first state is where
     an incident starts, and a state with no moves out is final."""
 
@@ -244,14 +239,14 @@ class Lifecycle(Strict):
         return state in self.states and not self.transitions.get(state)
 
 
-class IncidentType(Strict):
+class IncidentType(StrictDocument):
     key: Key
     name: str = Field(min_length=1)
     category: Literal["operational", "security"]
     lifecycle: str
 
 
-class Role(Strict):
+class Role(StrictDocument):
     key: Key
     name: str = Field(min_length=1)
     description: str = ""
@@ -259,19 +254,19 @@ class Role(Strict):
     single: bool = Field(default=False, description="at most one person holds it at a time")
 
 
-class Answer(Strict):
+class Answer(StrictDocument):
     key: Key
     text: str = Field(min_length=1)
     severity: str = Field(description="the severity this answer points to")
 
 
-class Question(Strict):
+class Question(StrictDocument):
     key: Key
     text: str = Field(min_length=1)
     answers: list[Answer] = Field(min_length=2)
 
 
-class Classification(Strict):
+class Classification(StrictDocument):
     """Questions asked at declaration; the most severe answer suggests the severity."""
 
     questions: list[Question] = Field(default_factory=list)
@@ -290,7 +285,7 @@ def _clock_span(value: str) -> str:
 ClockSpan = Annotated[str, AfterValidator(_clock_span)]
 
 
-class ObligationStage(Strict):
+class ObligationStage(StrictDocument):
     """One notice an obligation owes: an early warning, a notification, a final report."""
 
     key: Key
@@ -321,7 +316,7 @@ class ObligationStage(Strict):
         return value
 
 
-class Obligation(Strict):
+class Obligation(StrictDocument):
     """A notification duty (a regulator's, a contract's), in the shape of the
     built-in presets; one with a preset's key replaces that preset."""
 
@@ -347,7 +342,7 @@ def _default_reminders() -> list[Duration]:
     return [Duration(minutes=24 * 60), Duration(minutes=4 * 60), Duration(minutes=60)]
 
 
-class Plan(Strict):
+class Plan(StrictDocument):
     version: Literal[1] = 1
     organisation: Organisation
     business_hours: BusinessHours = Field(default_factory=BusinessHours)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import orjson
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -21,6 +21,7 @@ from fireline.core.deps import (
     require_viewer,
 )
 from fireline.core.ids import RowId
+from fireline.core.strict import Strict
 from fireline.incidents import queries
 from fireline.incidents.api import get_plan
 from fireline.people.models import Role
@@ -31,10 +32,6 @@ from fireline.playbooks.cacao_export import to_cacao
 
 router = APIRouter(prefix="/api/v1", tags=["playbooks"])
 require_admin = require(Role.admin)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class SourceIn(Strict):

@@ -15,8 +15,9 @@ from datetime import UTC, datetime
 
 from pydantic import Field
 
+from fireline.core.strict import StrictDocument
 from fireline.plan.schema import Key, SeverityKey
-from fireline.playbooks.schema import Approval, Condition, HttpAction, Strict
+from fireline.playbooks.schema import Approval, Condition, HttpAction
 
 # Every identifier fireline writes is a uuid5 under this namespace, so the
 # same playbook exported twice gets the same ids and a consumer sees a new
@@ -49,7 +50,7 @@ def timestamp(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-class PlaybookExtension(Strict):
+class PlaybookExtension(StrictDocument):
     """The fireline data of the playbook itself."""
 
     key: Key
@@ -57,7 +58,7 @@ class PlaybookExtension(Strict):
     severities: list[SeverityKey] = Field(default_factory=list)
 
 
-class StepExtension(Strict):
+class StepExtension(StrictDocument):
     """The fireline data of one step: all of ``Step`` except its title and
     instructions, which travel as the CACAO step's name and manual command."""
 

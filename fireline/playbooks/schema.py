@@ -10,29 +10,26 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from fireline.core.strict import StrictDocument
 from fireline.plan.keys import Key, SeverityKey
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Condition(Strict):
+class Condition(StrictDocument):
     """When a step applies; every list given must contain the incident's value."""
 
     severities: list[SeverityKey] = Field(default_factory=list, description="e.g. [SEV1, SEV2]")
     types: list[Key] = Field(default_factory=list, description="incident type keys")
 
 
-class Approval(Strict):
+class Approval(StrictDocument):
     roles: list[Key] = Field(min_length=1, description="plan roles that must approve first")
 
 
-class HttpAction(Strict):
+class HttpAction(StrictDocument):
     """A request fireline sends when the step is reached (and approved).
 
     ``endpoint`` names one of the endpoints configured in the settings
@@ -52,7 +49,7 @@ class HttpAction(Strict):
     expect_status: list[int] = Field(default_factory=lambda: [200, 201, 202, 204])
 
 
-class Step(Strict):
+class Step(StrictDocument):
     key: Key
     title: str = Field(min_length=1, max_length=300)
     phase: Key = Field(description="e.g. detection, containment, eradication, recovery")
@@ -64,7 +61,7 @@ class Step(Strict):
     action: HttpAction | None = None
 
 
-class Playbook(Strict):
+class Playbook(StrictDocument):
     key: Key
     name: str = Field(min_length=1, max_length=200)
     description: str = ""

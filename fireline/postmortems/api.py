@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from fireline.core.deps import Principal, get_now, get_session, require_responder, require_viewer
+from fireline.core.strict import Strict
 from fireline.incidents import queries as incident_queries
 from fireline.incidents.api import get_plan
 from fireline.incidents.models import Incident
@@ -20,10 +21,6 @@ from fireline.postmortems import export, queries, service
 from fireline.postmortems.models import PostMortem
 
 router = APIRouter(prefix="/api/v1", tags=["post-mortems"])
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class BodyIn(Strict):

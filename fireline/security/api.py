@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from fireline.core.deps import Principal, get_now, get_session, require_responder, require_viewer
 from fireline.core.errors import NotFound
 from fireline.core.ids import RowId
+from fireline.core.strict import Strict
 from fireline.incidents import queries
 from fireline.incidents.api import get_plan
 from fireline.plan.schema import Plan
@@ -19,10 +20,6 @@ from fireline.security import classification, service
 from fireline.security.models import ApprovalRequest, ClassificationRecord, ConfidentialNote
 
 router = APIRouter(prefix="/api/v1/incidents/{ref}", tags=["security"])
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ClassificationIn(Strict):

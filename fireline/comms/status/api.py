@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from fireline.comms.status import components, service
 from fireline.comms.status.models import CLOSED_STATUSES, Component, ComponentGroup, PublicIncident
+from fireline.core import strict
 from fireline.core.deps import (
     Principal,
     get_now,
@@ -48,9 +49,7 @@ Db = Annotated[Session, Depends(get_session)]
 Now = Annotated[datetime, Depends(get_now)]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Strict(strict.Strict):
     @field_validator("*")
     @classmethod
     def _storable(cls, value: Any) -> Any:
@@ -279,14 +278,14 @@ class IncidentIn(Strict):
     body: str = Field(max_length=TEXT)
     status: str = Field(default="investigating", max_length=32)
     impact: str = Field(default="minor", max_length=16, description="none, minor, major, …")
-    components: Statuses = {}
+    components: Statuses = Field(default_factory=dict)
     notify: bool = True
 
 
 class UpdateIn(Strict):
     body: str = Field(max_length=TEXT)
     status: str | None = Field(default=None, max_length=32, description="default: unchanged")
-    components: Statuses = {}
+    components: Statuses = Field(default_factory=dict)
     notify: bool = True
 
 

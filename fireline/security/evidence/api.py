@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from pydantic_core import to_jsonable_python
 from sqlalchemy.orm import Session
 from starlette.requests import ClientDisconnect
@@ -31,6 +31,7 @@ from fireline.core.deps import (
     require_viewer,
 )
 from fireline.core.errors import AppError, NotFound
+from fireline.core.strict import Strict
 from fireline.incidents import queries as incident_queries
 from fireline.incidents.api import get_plan
 from fireline.incidents.models import Incident
@@ -52,10 +53,6 @@ router = APIRouter(prefix="/api/v1", tags=["evidence"])
 
 def get_store(settings: Settings = Depends(get_settings_dep)) -> EvidenceStore:
     return EvidenceStore(settings.evidence_dir)
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class SourceIn(Strict):
@@ -278,13 +275,7 @@ def report_json(
     plan: Plan = Depends(get_plan),
     store: EvidenceStore = Depends(get_store),
 ) -> Response:
-    incident = access.get_for_security(session, plan, principal, ref)
-    content = report.generate(session, store, plan, principal, clock, incident, "json", via="api")
-    return Response(
-        content,
-        media_type="application/json",
-        headers={"Content-Disposition": f'inline; filename="{incident.ref}-evidence.json"'},
-    )
+    return _report(session, store, plan, principal, clock, ref, "json")
 
 
 @router.get("/incidents/{ref}/evidence/report.pdf", summary="The evidence report, as PDF")
@@ -296,12 +287,30 @@ def report_pdf(
     plan: Plan = Depends(get_plan),
     store: EvidenceStore = Depends(get_store),
 ) -> Response:
+    return _report(session, store, plan, principal, clock, ref, "pdf")
+
+
+# The report's media type and how it is offered, by format.
+REPORT_FORMATS = {"json": ("application/json", "inline"), "pdf": ("application/pdf", "attachment")}
+
+
+def _report(
+    session: Session,
+    store: EvidenceStore,
+    plan: Plan,
+    principal: Principal,
+    clock: Clock,
+    ref: str,
+    fmt: str,
+) -> Response:
     incident = access.get_for_security(session, plan, principal, ref)
-    content = report.generate(session, store, plan, principal, clock, incident, "pdf", via="api")
+    content = report.generate(session, store, plan, principal, clock, incident, fmt, via="api")
+    media_type, disposition = REPORT_FORMATS[fmt]
+    filename = f"{incident.ref}-evidence.{fmt}"
     return Response(
         content,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{incident.ref}-evidence.pdf"'},
+        media_type=media_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from fireline.core.strict import Strict
 from fireline.people.models import User
 from fireline.security.obligations import catalog
 from fireline.security.obligations.clocks import Clock, Obligation
@@ -18,10 +19,6 @@ ZONE = Field(
     max_length=64,
     description="IANA zone a time without an offset is in, e.g. Europe/Berlin",
 )
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class AttachIn(Strict):

@@ -13,13 +13,14 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from fireline.core.deps import Principal, get_now, get_session, require_responder, require_viewer
 from fireline.core.errors import InvalidInput, TooLarge
 from fireline.core.ids import RowId
+from fireline.core.strict import Strict
 from fireline.incidents import queries
 from fireline.incidents.models import Incident
 from fireline.security.observables import attack, exchange, service
@@ -32,10 +33,6 @@ from fireline.security.observables.stix import DEFAULT_CEILING
 router = APIRouter(prefix="/api/v1/incidents", tags=["observables"])
 MAX_BUNDLE_BYTES = 10 * 1024 * 1024
 TechniqueId = Annotated[str, StringConstraints(max_length=16)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ObservableIn(Strict):
