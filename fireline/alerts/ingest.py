@@ -28,7 +28,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fireline.alerts import changes, heartbeats
-from fireline.alerts.committer import CommitFailed, GroupCommitter
+from fireline.alerts.committer import CommitFailed, make_committer
 from fireline.alerts.keys import KeyDirectory, KnownIntegration, RateLimiter, hash_key
 from fireline.alerts.pipeline import Submission
 from fireline.alerts.shape import AlertIn, SourceError
@@ -75,7 +75,7 @@ class Ingest:
         self.db = db
         self.clock = clock
         self.settings = settings
-        self.committer = GroupCommitter(db, clock)
+        self.committer = make_committer(db, clock)
         self.keys = KeyDirectory(db)
         self.rates = RateLimiter()
         self.accepted_alerts = 0

@@ -21,12 +21,15 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from fireline.core.sqlite_writers import writer_queue
+from fireline.core.sqlite_writers import WriterQueue, writer_queue
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # An execution option: this transaction only reads (see Database.reading).
 READ_ONLY = "fireline_read_only"
 _HOLDS_WRITER_LOCK = "fireline_holds_writer_lock"
+# An execution option: the caller took the writers' queue for this
+# transaction (see Database.transaction).
+_WRITER_LOCK_TAKEN = "fireline_writer_lock_taken"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -127,8 +130,12 @@ def _configure_sqlite(engine: Engine) -> None:
         if connection.get_execution_options().get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")  # a WAL snapshot, alongside the writer
             return
+        handover: _Handover | None = connection.get_execution_options().get(_WRITER_LOCK_TAKEN)
+        if handover is not None:
+            handover.taken = True
+            connection.info[_HOLDS_WRITER_LOCK] = True
         # After the busy timeout, go on without it: SQLite's own wait decides.
-        if writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        elif writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
             connection.info[_HOLDS_WRITER_LOCK] = True
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -147,6 +154,13 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "rollback")
     def _on_rollback(connection: Any) -> None:
         _release(connection)
+
+
+class _Handover:
+    """The writers' lock on its way from a caller to the transaction that
+    releases it."""
+
+    taken = False
 
 
 def _hold_what_is_loaded(sessions: sessionmaker[Session]) -> None:
@@ -176,6 +190,10 @@ class Database:
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
+        # SQLite: the queue every write transaction of this process takes first.
+        self.writers: WriterQueue | None = (
+            writer_queue(self.engine.url.database) if self.dialect == "sqlite" else None
+        )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._holding_sessions = sessionmaker(self.engine, expire_on_commit=False)
         _hold_what_is_loaded(self._holding_sessions)
@@ -209,11 +227,31 @@ class Database:
             session.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session committed on success and rolled back on error."""
-        with self.session() as session:
+    def transaction(self, *, writer_lock_taken: bool = False) -> Iterator[Session]:
+        """A session committed on success and rolled back on error.
+
+        ``writer_lock_taken``: the caller holds :attr:`writers` already (taken
+        without blocking, see :mod:`fireline.alerts.committer`); the
+        transaction begins at once and releases it when it ends, whatever
+        happens."""
+        if not writer_lock_taken or self.writers is None:
+            with self.session() as session:
+                yield session
+                session.commit()
+            return
+        handover = _Handover()
+        bind = self.engine.execution_options(**{_WRITER_LOCK_TAKEN: handover})
+        session = self.sessions(bind=bind)
+        try:
+            try:
+                session.connection()  # BEGIN now: the transaction owns the lock
+            finally:
+                if not handover.taken:
+                    self.writers.release()
             yield session
             session.commit()
+        finally:
+            session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -12,7 +12,9 @@ So writers queue before ``BEGIN IMMEDIATE``: the threads of a process on a
 lock, and the processes on an ``flock`` of a file beside the database, which
 the kernel hands to the next waiter the moment it is released (and releases
 when a process dies). SQLite's own lock still guards the data; this only
-orders who asks for it.
+orders who asks for it. The ingest writer, which runs on the event loop, only
+ever takes the lock when it is free (:meth:`WriterQueue.try_acquire`) and
+otherwise has a helper thread wait for it (fireline.alerts.committer).
 """
 
 from __future__ import annotations
@@ -37,12 +39,29 @@ class WriterQueue:
         (the caller then goes on and leaves the wait to SQLite)."""
         if not self._threads.acquire(timeout=timeout):
             return False
+        self._take_file(fcntl.LOCK_EX)
+        return True
+
+    def try_acquire(self) -> bool:
+        """Take the write lock if nobody holds it; never waits."""
+        if not self._threads.acquire(blocking=False):
+            return False
+        if not self._take_file(fcntl.LOCK_EX | fcntl.LOCK_NB):
+            self._threads.release()
+            return False
+        return True
+
+    def _take_file(self, operation: int) -> bool:
+        """False only when a non-blocking ``operation`` finds the file taken."""
+        if self.path is None:
+            return True
         try:
-            if self.path is not None:
-                if self._fd is None or self._fd_pid != os.getpid():
-                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-                    self._fd_pid = os.getpid()
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+            if self._fd is None or self._fd_pid != os.getpid():
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                self._fd_pid = os.getpid()
+            fcntl.flock(self._fd, operation)
+        except BlockingIOError:
+            return False
         except OSError:
             pass  # a directory we cannot write: SQLite's busy handler decides alone
         except BaseException:

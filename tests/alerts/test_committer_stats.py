@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from fireline.alerts import service as alert_service
-from fireline.alerts.committer import FIRST_ANALYZE_AFTER, GroupCommitter
+from fireline.alerts.committer import FIRST_ANALYZE_AFTER, ThreadCommitter
 from fireline.alerts.pipeline import Submission
 from fireline.alerts.shape import Action, AlertIn, Severity
 from fireline.catalog import service as catalog
@@ -63,7 +63,7 @@ def test_statistics_are_refreshed_when_the_writer_has_doubled_its_writes(
             spec=alert_service.IntegrationSpec(service="db", kind="pagerduty", name="pd"),
         )
         ident, key_hash = integration.id, integration.key_hash
-    committer = GroupCommitter(db, FixedClock(NOW))
+    committer = ThreadCommitter(db, FixedClock(NOW))
 
     async def send(first: int, count: int) -> None:
         batch = [alert(n) for n in range(first, first + count)]

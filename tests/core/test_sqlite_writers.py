@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import multiprocessing
 import os
+import threading
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
@@ -73,3 +74,50 @@ def test_an_in_memory_database_needs_no_lock_file(tmp_path: Path) -> None:
     assert queue.path is None
     assert queue.acquire(timeout=1)
     queue.release()
+
+
+def test_try_acquire_never_waits(tmp_path: Path) -> None:
+    database = str(tmp_path / "fireline.db")
+    queue = writer_queue(database)
+    spawn = multiprocessing.get_context("spawn")
+    holding, release = spawn.Event(), spawn.Event()
+    holder = spawn.Process(target=hold_the_queue, args=(database, holding, release))
+    holder.start()
+    try:
+        assert holding.wait(30)
+        assert not queue.try_acquire()  # another process holds the file
+        release.set()
+        holder.join(30)
+        assert queue.try_acquire()
+        try:
+            # ... and now a thread of this process would have to wait for us.
+            outcome: list[bool] = []
+            other = threading.Thread(target=lambda: outcome.append(queue.try_acquire()))
+            other.start()
+            other.join()
+            assert outcome == [False]
+        finally:
+            queue.release()
+    finally:
+        release.set()
+        holder.join(30)
+
+
+def test_a_transaction_handed_the_lock_releases_it(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'fireline.db'}")
+    try:
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        assert db.writers is not None and db.writers.try_acquire()
+        with db.transaction(writer_lock_taken=True) as session:
+            session.connection().exec_driver_sql("INSERT INTO t VALUES (1)")
+        assert db.writers.try_acquire()  # released at commit
+        with pytest.raises(RuntimeError), db.transaction(writer_lock_taken=True) as session:
+            session.connection().exec_driver_sql("INSERT INTO t VALUES (2)")
+            raise RuntimeError("the caller fails half-way")
+        assert db.writers.try_acquire()  # released at rollback
+        db.writers.release()
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT n FROM t").scalars().all() == [1]
+    finally:
+        db.dispose()
