@@ -34,9 +34,11 @@ import queue
 import threading
 import weakref
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from fireline.alerts import pipeline
-from fireline.alerts.pipeline import IntegrationState, Outcome, Submission
+from fireline.alerts.pipeline import IntegrationState, Outcome, PreparedSubmission, Submission
+from fireline.alerts.routing import Context
 from fireline.alerts.storage import stored_form
 from fireline.core.clock import Clock
 from fireline.core.db import SQLITE_BUSY_TIMEOUT_MS, Database
@@ -61,6 +63,7 @@ class _Pending:
     work: Submission
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Outcome]
+    prepared: PreparedSubmission | None = None  # None: prepared with its batch
 
     def size(self) -> int:
         return len(self.work.alerts)
@@ -101,20 +104,14 @@ class GroupCommitter:
             try:
                 now = self.clock.now()
                 context = pipeline.context_for(self.db, now)
-                known = self._integrations
-                prepared = [
-                    pipeline.prepare(
-                        p.work, known.get(p.work.integration_id), context, now, self._form
-                    )
-                    for p in batch
-                ]
+                prepared = [p.prepared or self._prepare(p.work, context, now) for p in batch]
             except BaseException:
                 if writer_lock_taken and self.db.writers is not None:
                     self.db.writers.release()
                 raise
             with self.db.transaction(writer_lock_taken=writer_lock_taken) as session:
                 results, read = pipeline.apply_prepared(session, prepared, context, now)
-            known.update(read)
+            self._integrations.update(read)
         except Exception as exc:
             if len(batch) > 1:
                 # One bad submission must not fail its neighbours: try each alone.
@@ -132,6 +129,10 @@ class GroupCommitter:
         if self.written >= self._analyze_at:
             self._analyze_at = 2 * self.written
             self._analyze()
+
+    def _prepare(self, work: Submission, context: Context, now: datetime) -> PreparedSubmission:
+        state = self._integrations.get(work.integration_id)
+        return pipeline.prepare(work, state, context, now, self._form)
 
     def _analyze(self) -> None:
         """Autovacuum re-reads statistics after a minute at the soonest; a
@@ -240,10 +241,16 @@ class LoopCommitter(GroupCommitter):
         waiting = self._queues.get(loop)
         if waiting is None:
             waiting = self._queues[loop] = _LoopQueue()
+        # Prepared now, while no lock is held: the write then only applies.
+        now = self.clock.now()
+        try:
+            prepared = self._prepare(work, pipeline.context_for(self.db, now), now)
+        except Exception:
+            prepared = None  # tried again in the transaction, which answers the error
         if not waiting.pending and not waiting.waiting:
             loop.call_soon(self._write_soon, loop, waiting)
         future: asyncio.Future[Outcome] = loop.create_future()
-        waiting.pending.append(_Pending(work, loop, future))
+        waiting.pending.append(_Pending(work, loop, future, prepared))
         return await future
 
     def stop(self, timeout: float = 30) -> None:
