@@ -38,7 +38,7 @@ def serve(
     import uvicorn
 
     from fireline.plan import PlanError, load_effective_plan
-    from fireline.web.app import create_app
+    from fireline.web.app import create_app, served
 
     settings = get_settings()
     if no_migrate:
@@ -67,7 +67,7 @@ def serve(
         app = create_app(settings, run_worker=not no_worker)
     except PlanError as exc:
         raise click.ClickException(f"the plan file has problems:\n{exc}") from None
-    uvicorn.run(app, **options)
+    uvicorn.run(served(app), **options)
 
 
 RUN_WORKER_ENV = "FIRELINE_SERVE_RUNS_WORKER"
@@ -75,11 +75,11 @@ RUN_WORKER_ENV = "FIRELINE_SERVE_RUNS_WORKER"
 
 def app_from_environment() -> Any:
     """The app of one `serve --processes N` child."""
-    from fireline.web.app import create_app
+    from fireline.web.app import create_app, served
 
     settings = get_settings()
     setup_logging(settings.log_level)
-    return create_app(settings, run_worker=os.environ.get(RUN_WORKER_ENV) == "true")
+    return served(create_app(settings, run_worker=os.environ.get(RUN_WORKER_ENV) == "true"))
 
 
 def _migrate_once(settings: Settings) -> None:

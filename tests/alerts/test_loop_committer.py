@@ -151,3 +151,43 @@ def test_a_batch_larger_than_one_transaction_is_written_in_several(tmp_path: Pat
         assert stored(db) == 5000
     finally:
         db.dispose()
+
+
+def test_the_server_routes_ingestion_before_fastapi(tmp_path: Path) -> None:
+    """`fireline serve` runs served(app): ingestion requests never enter
+    FastAPI's middleware, every other request does."""
+    from fastapi.testclient import TestClient
+
+    from fireline.core.config import Settings
+    from fireline.web.app import create_app, served
+
+    db, _, _ = fresh(tmp_path)
+    with db.transaction() as session:
+        _, key = alert_service.create_integration(
+            session,
+            actor=Actor.system("t"),
+            now=NOW,
+            spec=alert_service.IntegrationSpec(service="db", kind="pagerduty", name="pd2"),
+        )
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'fireline.db'}")
+    app = create_app(settings, database=db, clock=FixedClock(NOW))
+    entered: list[str] = []
+
+    @app.middleware("http")
+    async def note(request, call_next):  # type: ignore[no-untyped-def]
+        entered.append(request.url.path)
+        return await call_next(request)
+
+    event = {
+        "routing_key": key,
+        "event_action": "trigger",
+        "payload": {"summary": "disk full", "source": "db-1", "severity": "critical"},
+    }
+    try:
+        with TestClient(served(app)) as client:
+            assert client.post("/v2/enqueue", json=event).status_code == 202
+            assert client.get("/healthz").status_code == 200
+        assert entered == ["/healthz"]
+        assert stored(db) == 1
+    finally:
+        db.dispose()
