@@ -126,9 +126,10 @@ class GroupCommitter:
         for pending, result in zip(batch, results, strict=True):
             _answer(pending, result=result)
         self.written += sum(p.size() for p in batch)
-        if self.written >= self._analyze_at:
+        if self.written >= self._analyze_at and self.db.dialect == "postgresql":
             self._analyze_at = 2 * self.written
-            self._analyze()
+            # Apart from the writer: the next batch must not wait for it.
+            threading.Thread(target=self._analyze, name="fireline-analyze", daemon=True).start()
 
     def _prepare(self, work: Submission, context: Context, now: datetime) -> PreparedSubmission:
         state = self._integrations.get(work.integration_id)
@@ -139,11 +140,8 @@ class GroupCommitter:
         fresh installation flooded with alerts would meanwhile be planned as
         if its tables were empty (every open alert of an integration read to
         find a few by key). Doubling points keep this to a few dozen runs."""
-        engine = self.db.engine
-        if engine.dialect.name != "postgresql":
-            return
         try:
-            with engine.connect() as connection:
+            with self.db.engine.connect() as connection:
                 connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
                     # Only the columns the writer's lookups filter on: the JSON
                     # columns made a full ANALYZE cost a quarter of the server.
@@ -268,15 +266,21 @@ class LoopCommitter(GroupCommitter):
             self._again(loop, waiting)
             return
         try:
-            handed = loop.run_in_executor(
-                None, self._writers.acquire, SQLITE_BUSY_TIMEOUT_MS / 1000
-            )
+            handed = loop.run_in_executor(None, self._wait_for_lock, loop)
         except RuntimeError:  # the loop is shutting its executor down: wait here
             self._write(waiting, writer_lock_taken=False)
             self._again(loop, waiting)
             return
         waiting.waiting = True
         handed.add_done_callback(lambda done: self._lock_arrived(loop, waiting, done))
+
+    def _wait_for_lock(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """In a helper thread: the lock, for a loop that is still there to use it."""
+        taken = self._writers.acquire(SQLITE_BUSY_TIMEOUT_MS / 1000)
+        if taken and loop.is_closed():
+            self._writers.release()
+            return False
+        return taken
 
     def _lock_arrived(
         self,
