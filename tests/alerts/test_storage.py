@@ -1,6 +1,7 @@
-"""The ingest writer's multi-row inserts: every row once, in order, in
+"""The ingest writer's inserts: on SQLite every row once, in order, in
 statements of a few fixed sizes (prepared once, within SQLite's limit on
-bound values)."""
+bound values); on PostgreSQL through COPY. Reading the rows back through the
+ORM on both is tests/alerts/test_prepare.py's."""
 
 from __future__ import annotations
 
@@ -34,14 +35,33 @@ def test_rows_go_in_order_in_statements_of_fixed_sizes() -> None:
         assert sql.count("?") == len(params)
 
 
-def test_postgresql_casts_json_columns() -> None:
+class RecordingCopy:
+    def __init__(self, cursor: RecordingCursor, sql: str) -> None:
+        self.cursor, self.sql = cursor, sql
+
+    def __enter__(self) -> RecordingCopy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def write_row(self, row: Sequence[Any]) -> None:
+        self.cursor.calls.append((self.sql, list(row)))
+
+
+class CopyingCursor(RecordingCursor):
+    def copy(self, sql: str) -> RecordingCopy:
+        return RecordingCopy(self, sql)
+
+
+def test_postgresql_copies_the_rows_in() -> None:
     width = len(ALERT_COLUMNS)
-    cursor = RecordingCursor()
+    rows = [tuple(f"{n}:{c}" for c in range(width)) for n in range(3)]
+    cursor = CopyingCursor()
 
-    Statements(cursor, stored_form("postgresql")).insert_alerts([tuple(range(width))] * 3)
+    Statements(cursor, stored_form("postgresql")).insert_alerts(rows)
 
-    assert [len(params) // width for _, params in cursor.calls] == [2, 1]
-    for sql, params in cursor.calls:
-        rows = len(params) // width
-        assert "?" not in sql and sql.count("%s") == len(params)
-        assert sql.count("%s::jsonb") == 4 * rows  # labels, annotations, links, raw
+    assert [params for _, params in cursor.calls] == [list(row) for row in rows]
+    assert {sql for sql, _ in cursor.calls} == {
+        f"COPY alerts ({', '.join(ALERT_COLUMNS)}) FROM STDIN"
+    }
