@@ -21,12 +21,11 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from fireline.core.sqlite_writers import WriterQueue, writer_queue
+from fireline.core.sqlite_writers import WriterConnection, WriterQueue, writer_queue
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # An execution option: this transaction only reads (see Database.reading).
 READ_ONLY = "fireline_read_only"
-_HOLDS_WRITER_LOCK = "fireline_holds_writer_lock"
 # An execution option: the caller took the writers' queue for this
 # transaction (see Database.transaction).
 _WRITER_LOCK_TAKEN = "fireline_writer_lock_taken"
@@ -91,7 +90,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_use_lifo", True)
         engine = create_engine(
             url,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            connect_args={
+                "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                "check_same_thread": False,
+                "factory": WriterConnection,
+            },
             **kwargs,
         )
         _configure_sqlite(engine)
@@ -130,30 +133,20 @@ def _configure_sqlite(engine: Engine) -> None:
         if connection.get_execution_options().get(READ_ONLY):
             connection.exec_driver_sql("BEGIN")  # a WAL snapshot, alongside the writer
             return
+        dbapi_connection: WriterConnection = connection.connection.dbapi_connection
         handover: _Handover | None = connection.get_execution_options().get(_WRITER_LOCK_TAKEN)
         if handover is not None:
             handover.taken = True
-            connection.info[_HOLDS_WRITER_LOCK] = True
+            dbapi_connection.hold(writers)
         # After the busy timeout, go on without it: SQLite's own wait decides.
         elif writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
-            connection.info[_HOLDS_WRITER_LOCK] = True
+            dbapi_connection.hold(writers)
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
-            _release(connection)
+            dbapi_connection.let_go()
             raise
-
-    def _release(connection: Any) -> None:
-        if connection.info.pop(_HOLDS_WRITER_LOCK, False):
-            writers.release()
-
-    @event.listens_for(engine, "commit")
-    def _on_commit(connection: Any) -> None:
-        _release(connection)
-
-    @event.listens_for(engine, "rollback")
-    def _on_rollback(connection: Any) -> None:
-        _release(connection)
+        # The connection lets the lock go when its COMMIT or ROLLBACK is done.
 
 
 class _Handover:

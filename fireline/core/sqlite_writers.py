@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -73,6 +74,43 @@ class WriterQueue:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._threads.release()
+
+
+class WriterConnection(sqlite3.Connection):
+    """An SQLite connection that gives the writers' lock back once its
+    transaction has ended, not before. SQLAlchemy announces a commit (its
+    ``commit`` event) before it makes it: a writer let in at that moment met
+    the commit still in progress and slept in SQLite's busy handler, and with
+    two processes ingesting, that was most of them."""
+
+    holding: WriterQueue | None = None
+
+    def hold(self, writers: WriterQueue) -> None:
+        """This connection's transaction holds ``writers`` until it ends."""
+        self.holding = writers
+
+    def let_go(self) -> None:
+        writers, self.holding = self.holding, None
+        if writers is not None:
+            writers.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self.let_go()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self.let_go()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.let_go()
 
 
 _queues: dict[tuple[int, str], WriterQueue] = {}

@@ -11,6 +11,7 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from fireline.core.db import Database
 from fireline.core.sqlite_writers import writer_queue
@@ -119,5 +120,40 @@ def test_a_transaction_handed_the_lock_releases_it(tmp_path: Path) -> None:
         db.writers.release()
         with db.engine.connect() as connection:
             assert connection.exec_driver_sql("SELECT n FROM t").scalars().all() == [1]
+    finally:
+        db.dispose()
+
+
+def test_the_lock_is_held_until_the_commit_is_made(tmp_path: Path) -> None:
+    """SQLAlchemy's commit event comes before the COMMIT: a writer let in
+    there would find SQLite's lock still taken."""
+    db = Database(f"sqlite:///{tmp_path / 'fireline.db'}")
+    seen_at_commit_event: list[bool] = []
+
+    def another_thread_could_write() -> bool:
+        outcome: list[bool] = []
+
+        def attempt() -> None:
+            assert db.writers is not None
+            taken = db.writers.try_acquire()
+            if taken:
+                db.writers.release()
+            outcome.append(taken)
+
+        thread = threading.Thread(target=attempt)
+        thread.start()
+        thread.join()
+        return outcome[0]
+
+    event.listen(
+        db.engine, "commit", lambda _c: seen_at_commit_event.append(another_thread_could_write())
+    )
+    try:
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        with db.transaction() as session:
+            session.connection().exec_driver_sql("INSERT INTO t VALUES (1)")
+        assert seen_at_commit_event == [False, False]
+        assert another_thread_could_write()  # and free once committed
     finally:
         db.dispose()
