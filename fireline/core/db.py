@@ -233,11 +233,11 @@ class Database:
                 session.commit()
             return
         handover = _Handover()
-        bind = self.engine.execution_options(**{_WRITER_LOCK_TAKEN: handover})
-        session = self.sessions(bind=bind)
+        session = self.sessions()
         try:
             try:
-                session.connection()  # BEGIN now: the transaction owns the lock
+                # BEGIN now: the transaction owns the lock.
+                session.connection(execution_options={_WRITER_LOCK_TAKEN: handover})
             finally:
                 if not handover.taken:
                     self.writers.release()
