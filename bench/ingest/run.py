@@ -6,7 +6,8 @@ same load from wrk, on the same machine. Run:
     .venv/bin/python bench/ingest/run.py --only batch --duration 10 --json ingest.json
 
 Scenarios (each starts a fresh Alertmanager and a fresh `fireline serve
---no-worker` on a fresh database, so none inherits another's alerts):
+--no-worker` on a fresh database, so none inherits another's alerts; each load
+starts once what the previous ones wrote is flushed to disk):
 
   batch   100 alerts per request. Alertmanager gets them as Prometheus posts
           them (POST /api/v2/alerts); fireline gets the same alerts in
@@ -423,7 +424,26 @@ class Bench:
         self.postgres: str | None = args.postgres
         self.database = "postgresql" if args.postgres else "sqlite"
 
+    def settle(self) -> None:
+        """Start each load on a quiet machine: what the previous loads wrote is
+        flushed to disk now (by the kernel, and by PostgreSQL's checkpoint),
+        not in the middle of the next one."""
+        os.sync()
+        if self.postgres is None:
+            return
+        engine = create_engine(normalise_url(self.postgres))
+        try:
+            with engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                    "CHECKPOINT"
+                )
+        except Exception as exc:  # a role without the right to: measure anyway
+            print(f"    (no CHECKPOINT before the load: {exc})", flush=True)
+        finally:
+            engine.dispose()
+
     def load(self, url: str, script: str, alerts: int, label: str, **extra: Any) -> Load:
+        self.settle()
         load = wrk(
             url,
             script,
