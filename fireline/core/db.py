@@ -120,7 +120,9 @@ def _configure_sqlite(engine: Engine) -> None:
         # SQLite's 4 MB: a batch of alerts writes about that much (index pages
         # of random dedup keys), so every ingest commit also checkpointed,
         # with its fsyncs, while holding the write lock. Fewer checkpoints
-        # also copy a page changed many times over once.
+        # also copy a page changed many times over once. A server process
+        # checkpoints in a thread of its own (fireline.core.sqlite_checkpoints)
+        # well before that, so there this is only the backstop.
         cursor.execute("PRAGMA wal_autocheckpoint=20000")
         cursor.close()
 

@@ -117,14 +117,17 @@ _queues: dict[tuple[int, str], WriterQueue] = {}
 _queues_lock = threading.Lock()
 
 
+def database_file(database: str | None) -> Path | None:
+    """The file of an SQLite URL's database part; None in memory."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).resolve()
+
+
 def writer_queue(database: str | None) -> WriterQueue:
     """The queue for a database file, shared by every engine of this process
     (each engine queuing apart would let two of them block each other)."""
-    file = (
-        None
-        if not database or database == ":memory:" or database.startswith("file:")
-        else (Path(database).resolve())
-    )
+    file = database_file(database)
     key = (os.getpid(), str(file))
     with _queues_lock:
         queue = _queues.get(key)

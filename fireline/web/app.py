@@ -42,6 +42,8 @@ from fireline.core.health import router as health_router
 from fireline.core.jobs.api import router as jobs_router
 from fireline.core.jobs.worker import BackgroundWorker
 from fireline.core.metrics import Metrics, MetricsMiddleware
+from fireline.core.sqlite_checkpoints import Checkpointer
+from fireline.core.sqlite_writers import database_file
 from fireline.exercises.api import router as exercises_api_router
 from fireline.exercises.views import router as exercise_pages_router
 from fireline.incidents.api import router as incidents_router
@@ -101,6 +103,10 @@ def create_app(
         worker = BackgroundWorker(db, clock, settings) if run_worker else None
         if worker:
             worker.start()
+        sqlite_file = database_file(db.engine.url.database) if db.dialect == "sqlite" else None
+        checkpointer = Checkpointer(str(sqlite_file)) if sqlite_file else None
+        if checkpointer:
+            checkpointer.start()
         # What exists now (modules, the app, its templates) lives as long as
         # the process: left to the collector, every full collection walks it
         # all, pausing a request for a good hundred milliseconds.
@@ -112,6 +118,8 @@ def create_app(
             ingest.committer.stop()
             if worker:
                 worker.stop()
+            if checkpointer:
+                checkpointer.stop()
 
     app = FastAPI(
         title="fireline",
