@@ -80,8 +80,7 @@ class WriterConnection(sqlite3.Connection):
     """An SQLite connection that gives the writers' lock back once its
     transaction has ended, not before. SQLAlchemy announces a commit (its
     ``commit`` event) before it makes it: a writer let in at that moment met
-    the commit still in progress and slept in SQLite's busy handler, and with
-    two processes ingesting, that was most of them."""
+    the commit still in progress and slept in SQLite's busy handler."""
 
     holding: WriterQueue | None = None
 
