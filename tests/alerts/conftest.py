@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from fireline.alerts.models import AlertGroup
+from fireline.alerts.shape import Action, AlertIn, Severity
 from fireline.core.clock import FixedClock
 from fireline.core.config import Settings
 from fireline.core.db import Database
@@ -39,6 +40,17 @@ def services(client: TestClient, personas: dict[str, Persona]) -> list[str]:
         )
         assert response.status_code == 201, response.text
     return ["api", "db"]
+
+
+def numbered_alert(n: int) -> AlertIn:
+    """A firing alert of its own dedup key, for tests that send many."""
+    return AlertIn(
+        dedup_key=f"disk-{n}",
+        action=Action.trigger,
+        severity=Severity.warning,
+        summary=f"disk {n} filling",
+        labels={"instance": f"db-{n}"},
+    )
 
 
 MakeIntegration = Callable[..., dict[str, Any]]

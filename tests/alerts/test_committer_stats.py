@@ -13,24 +13,14 @@ from sqlalchemy import text
 from fireline.alerts import service as alert_service
 from fireline.alerts.committer import FIRST_ANALYZE_AFTER, ThreadCommitter
 from fireline.alerts.pipeline import Submission
-from fireline.alerts.shape import Action, AlertIn, Severity
 from fireline.catalog import service as catalog
 from fireline.core.audit import Actor
 from fireline.core.clock import FixedClock
 from fireline.core.db import Database
 from fireline.core.migrate import upgrade
+from tests.alerts.conftest import numbered_alert
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def alert(n: int) -> AlertIn:
-    return AlertIn(
-        dedup_key=f"disk-{n}",
-        action=Action.trigger,
-        severity=Severity.warning,
-        summary=f"disk {n} filling",
-        labels={"instance": f"db-{n}"},
-    )
 
 
 def last_analyzed(db: Database, wait: float = 0.0) -> datetime | None:
@@ -66,7 +56,7 @@ def test_statistics_are_refreshed_when_the_writer_has_doubled_its_writes(
     committer = ThreadCommitter(db, FixedClock(NOW))
 
     async def send(first: int, count: int) -> None:
-        batch = [alert(n) for n in range(first, first + count)]
+        batch = [numbered_alert(n) for n in range(first, first + count)]
         await committer.submit(Submission(ident, key_hash, batch))
 
     try:

@@ -5,7 +5,7 @@ holds the write lock the loop goes on and the write follows the lock."""
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,25 +15,15 @@ from fireline.alerts import service as alert_service
 from fireline.alerts.committer import LoopCommitter, ThreadCommitter, make_committer
 from fireline.alerts.models import Alert
 from fireline.alerts.pipeline import Submission
-from fireline.alerts.shape import Action, AlertIn, Severity
 from fireline.catalog import service as catalog
 from fireline.core.audit import Actor
 from fireline.core.clock import FixedClock
 from fireline.core.db import Database
 from fireline.core.migrate import upgrade
-from tests.core.test_sqlite_writers import hold_the_queue
+from tests.alerts.conftest import numbered_alert
+from tests.core.test_sqlite_writers import another_process_holds
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def alert(n: int) -> AlertIn:
-    return AlertIn(
-        dedup_key=f"disk-{n}",
-        action=Action.trigger,
-        severity=Severity.warning,
-        summary=f"disk {n} filling",
-        labels={"instance": f"db-{n}"},
-    )
 
 
 def fresh(tmp_path: Path) -> tuple[Database, int, str]:
@@ -78,7 +68,7 @@ def test_requests_queued_meanwhile_share_one_transaction(tmp_path: Path) -> None
 
     async def send_all() -> list[int]:
         outcomes = await asyncio.gather(
-            *(committer.submit(Submission(ident, key_hash, [alert(n)])) for n in range(20))
+            *(committer.submit(Submission(ident, key_hash, [numbered_alert(n)])) for n in range(20))
         )
         return [outcome.accepted for outcome in outcomes]
 
@@ -93,42 +83,35 @@ def test_requests_queued_meanwhile_share_one_transaction(tmp_path: Path) -> None
 def test_the_loop_runs_on_while_another_process_holds_the_lock(tmp_path: Path) -> None:
     db, ident, key_hash = fresh(tmp_path)
     committer = make_committer(db, FixedClock(NOW))
-    spawn = multiprocessing.get_context("spawn")
-    holding, release = spawn.Event(), spawn.Event()
-    holder = spawn.Process(
-        target=hold_the_queue, args=(str(tmp_path / "fireline.db"), holding, release)
-    )
-    holder.start()
 
-    async def scenario() -> tuple[int, int, int]:
-        sent = asyncio.ensure_future(committer.submit(Submission(ident, key_hash, [alert(1)])))
+    def stored_count_without_writing() -> int:
+        with db.reading() as session:
+            return session.scalar(select(func.count()).select_from(Alert)) or 0
+
+    async def scenario(let_go: Callable[[], None]) -> tuple[int, int, int]:
+        sent = asyncio.ensure_future(
+            committer.submit(Submission(ident, key_hash, [numbered_alert(1)]))
+        )
         ticks = 0
         for _ in range(20):  # the loop keeps serving while the write waits
             await asyncio.sleep(0.01)
             ticks += 1
         assert not sent.done()
         stored_while_held = stored_count_without_writing()
-        release.set()
+        let_go()
         outcome = await asyncio.wait_for(sent, 30)
         return ticks, stored_while_held, outcome.accepted
 
-    def stored_count_without_writing() -> int:
-        with db.reading() as session:
-            return session.scalar(select(func.count()).select_from(Alert)) or 0
-
     try:
-        assert holding.wait(30)
-        ticks, stored_while_held, accepted = asyncio.run(scenario())
+        with another_process_holds(str(tmp_path / "fireline.db")) as let_go:
+            ticks, stored_while_held, accepted = asyncio.run(scenario(let_go))
         assert (ticks, stored_while_held, accepted) == (20, 0, 1)
         assert stored(db) == 1
         # The lock went back: the next transaction of this process gets it at once.
         assert db.writers is not None and db.writers.try_acquire()
         db.writers.release()
     finally:
-        release.set()
-        holder.join(30)
         db.dispose()
-    assert holder.exitcode == 0
 
 
 def test_a_batch_larger_than_one_transaction_is_written_in_several(tmp_path: Path) -> None:
@@ -139,7 +122,7 @@ def test_a_batch_larger_than_one_transaction_is_written_in_several(tmp_path: Pat
         await asyncio.gather(
             *(
                 committer.submit(
-                    Submission(ident, key_hash, [alert(1000 * b + n) for n in range(1000)])
+                    Submission(ident, key_hash, [numbered_alert(1000 * b + n) for n in range(1000)])
                 )
                 for b in range(5)
             )

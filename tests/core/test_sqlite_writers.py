@@ -3,10 +3,12 @@ by the kernel, before they ask SQLite for its write lock."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import multiprocessing
 import os
 import threading
+from collections.abc import Callable, Iterator
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
@@ -25,29 +27,38 @@ def hold_the_queue(database: str, holding: Event, release: Event) -> None:
     queue.release()
 
 
-def test_a_writer_of_another_process_waits_for_the_holder(tmp_path: Path) -> None:
-    database = str(tmp_path / "fireline.db")
+@contextlib.contextmanager
+def another_process_holds(database: str) -> Iterator[Callable[[], None]]:
+    """Another process holds the database's writers' lock until the function
+    this yields is called (or the block ends)."""
     spawn = multiprocessing.get_context("spawn")
     holding, release = spawn.Event(), spawn.Event()
     holder = spawn.Process(target=hold_the_queue, args=(database, holding, release))
     holder.start()
+
+    def let_go() -> None:
+        release.set()
+        holder.join(30)
+
     try:
         assert holding.wait(30)
-        lock_file = tmp_path / "fireline.db-writers"
-        fd = os.open(lock_file, os.O_RDWR)
+        yield let_go
+    finally:
+        let_go()
+    assert holder.exitcode == 0
+
+
+def test_a_writer_of_another_process_waits_for_the_holder(tmp_path: Path) -> None:
+    with another_process_holds(str(tmp_path / "fireline.db")) as let_go:
+        fd = os.open(tmp_path / "fireline.db-writers", os.O_RDWR)
         try:
             with pytest.raises(BlockingIOError):
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            release.set()
-            holder.join(30)
+            let_go()
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free once the holder let go
             fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
-    finally:
-        release.set()
-        holder.join(30)
-    assert holder.exitcode == 0
 
 
 def test_engines_of_one_process_share_a_queue(tmp_path: Path) -> None:
@@ -80,15 +91,9 @@ def test_an_in_memory_database_needs_no_lock_file(tmp_path: Path) -> None:
 def test_try_acquire_never_waits(tmp_path: Path) -> None:
     database = str(tmp_path / "fireline.db")
     queue = writer_queue(database)
-    spawn = multiprocessing.get_context("spawn")
-    holding, release = spawn.Event(), spawn.Event()
-    holder = spawn.Process(target=hold_the_queue, args=(database, holding, release))
-    holder.start()
-    try:
-        assert holding.wait(30)
+    with another_process_holds(database) as let_go:
         assert not queue.try_acquire()  # another process holds the file
-        release.set()
-        holder.join(30)
+        let_go()
         assert queue.try_acquire()
         try:
             # ... and now a thread of this process would have to wait for us.
@@ -99,9 +104,6 @@ def test_try_acquire_never_waits(tmp_path: Path) -> None:
             assert outcome == [False]
         finally:
             queue.release()
-    finally:
-        release.set()
-        holder.join(30)
 
 
 def test_a_transaction_handed_the_lock_releases_it(tmp_path: Path) -> None:
