@@ -11,7 +11,9 @@ Where the transaction runs depends on the database:
 
 - **PostgreSQL** (:class:`ThreadCommitter`): on a writer thread. Most of a
   transaction is waiting for the server, during which the event loop goes on
-  parsing requests.
+  parsing requests. The transaction first waits for the alerts' lock that
+  every ingest process takes, and only then takes what has queued, so that
+  the requests that arrived during the wait come along.
 - **SQLite** (:class:`LoopCommitter`): on the event loop itself, between its
   other callbacks. SQLite works inside this process, so a writer thread only
   competed with the loop for the interpreter: with one server process, single
@@ -19,10 +21,10 @@ Where the transaction runs depends on the database:
   loop never waits for the write lock another process holds: a helper thread
   waits for it and hands it to the loop, which meanwhile reads more requests.
 
-Either way the batch is prepared (routing, grouping keys, silences, stored
-forms: :func:`fireline.alerts.pipeline.prepare`) before the transaction
-begins, so that the write lock, which every ingest process waits for, is held
-only for the reads and writes themselves.
+Either way each submission is prepared (routing, grouping keys, silences,
+stored forms: :func:`fireline.alerts.pipeline.prepare`) as it arrives, so that
+the write lock, which every ingest process waits for, is held only for the
+reads and writes themselves.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import logging
 import queue
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -97,9 +100,17 @@ class GroupCommitter:
     def stop(self, timeout: float = 30) -> None:
         """Finish what is queued."""
 
-    def _commit(self, batch: list[_Pending], *, writer_lock_taken: bool = False) -> None:
+    def _commit(
+        self,
+        batch: list[_Pending],
+        *,
+        writer_lock_taken: bool = False,
+        more: Callable[[], list[_Pending]] | None = None,
+    ) -> None:
         """Write a batch and settle its futures. ``writer_lock_taken``: the
-        caller holds the SQLite writers' lock, which this releases."""
+        caller holds the SQLite writers' lock, which this releases. ``more``:
+        once the transaction holds the alerts' lock, what else has queued
+        meanwhile, added to the batch."""
         try:
             try:
                 now = self.clock.now()
@@ -110,6 +121,13 @@ class GroupCommitter:
                     self.db.writers.release()
                 raise
             with self.db.transaction(writer_lock_taken=writer_lock_taken) as session:
+                if more is not None:
+                    pipeline.lock_alerts(session)
+                    for pending in more():
+                        batch.append(pending)
+                        prepared.append(
+                            pending.prepared or self._prepare(pending.work, context, now)
+                        )
                 results, read = pipeline.apply_prepared(session, prepared, context, now)
             self._integrations.update(read)
         except Exception as exc:
@@ -130,6 +148,16 @@ class GroupCommitter:
             self._analyze_at = 2 * self.written
             # Apart from the writer: the next batch must not wait for it.
             threading.Thread(target=self._analyze, name="fireline-analyze", daemon=True).start()
+
+    def _arrived(self, work: Submission, loop: asyncio.AbstractEventLoop) -> _Pending:
+        """A submission, prepared now, while no lock is held: its transaction
+        then only applies it."""
+        now = self.clock.now()
+        try:
+            prepared = self._prepare(work, pipeline.context_for(self.db, now), now)
+        except Exception:
+            prepared = None  # tried again in the transaction, which answers the error
+        return _Pending(work, loop, loop.create_future(), prepared)
 
     def _prepare(self, work: Submission, context: Context, now: datetime) -> PreparedSubmission:
         state = self._integrations.get(work.integration_id)
@@ -153,7 +181,8 @@ class GroupCommitter:
 
 
 class ThreadCommitter(GroupCommitter):
-    """One writer thread takes whatever queued while it last committed."""
+    """One writer thread: a transaction per submission that finds it idle,
+    joined by whatever has queued by the time it holds the alerts' lock."""
 
     def __init__(self, db: Database, clock: Clock) -> None:
         super().__init__(db, clock)
@@ -162,11 +191,10 @@ class ThreadCommitter(GroupCommitter):
         self._start_lock = threading.Lock()
 
     async def submit(self, work: Submission) -> Outcome:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Outcome] = loop.create_future()
+        pending = self._arrived(work, asyncio.get_running_loop())
         self._ensure_started()
-        self._queue.put(_Pending(work, loop, future))
-        return await future
+        self._queue.put(pending)
+        return await pending.future
 
     def _ensure_started(self) -> None:
         if self._thread is not None:
@@ -191,21 +219,38 @@ class ThreadCommitter(GroupCommitter):
             first = self._queue.get()
             if first is None:
                 return
-            batch, stopping = [first], False
-            size = first.size()
-            while size < MAX_BATCH_ALERTS:
-                try:
-                    nxt = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if nxt is None:
-                    stopping = True
-                    break
-                batch.append(nxt)
-                size += nxt.size()
-            self._commit(batch)
-            if stopping:
+            rest = _Rest(self._queue, MAX_BATCH_ALERTS - first.size())
+            self._commit([first], more=rest.take)
+            if rest.stopping:
                 return
+
+
+class _Rest:
+    """What queued behind a batch's first submission, taken once its
+    transaction holds the alerts' lock, so that what arrived while another
+    process held it comes along. Taken before the lock, a batch held about
+    half of a process's requests in flight, the other half waiting for the
+    next transaction: with two processes, single events went from about
+    2,000 to 3,200 requests/s."""
+
+    def __init__(self, waiting: queue.SimpleQueue[_Pending | None], room: int) -> None:
+        self.waiting = waiting
+        self.room = room  # in alerts
+        self.stopping = False
+
+    def take(self) -> list[_Pending]:
+        taken: list[_Pending] = []
+        while self.room > 0:
+            try:
+                pending = self.waiting.get_nowait()
+            except queue.Empty:
+                break
+            if pending is None:
+                self.stopping = True
+                break
+            taken.append(pending)
+            self.room -= pending.size()
+        return taken
 
 
 @dataclass
@@ -239,17 +284,11 @@ class LoopCommitter(GroupCommitter):
         waiting = self._queues.get(loop)
         if waiting is None:
             waiting = self._queues[loop] = _LoopQueue()
-        # Prepared now, while no lock is held: the write then only applies.
-        now = self.clock.now()
-        try:
-            prepared = self._prepare(work, pipeline.context_for(self.db, now), now)
-        except Exception:
-            prepared = None  # tried again in the transaction, which answers the error
+        pending = self._arrived(work, loop)
         if not waiting.pending and not waiting.waiting:
             loop.call_soon(self._write_soon, loop, waiting)
-        future: asyncio.Future[Outcome] = loop.create_future()
-        waiting.pending.append(_Pending(work, loop, future, prepared))
-        return await future
+        waiting.pending.append(pending)
+        return await pending.future
 
     def stop(self, timeout: float = 30) -> None:
         """Write what a loop that stopped left behind (its requests have

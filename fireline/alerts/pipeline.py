@@ -53,6 +53,7 @@ INCIDENT_JOB = "alerts.incident"
 # that ingest processes and API actions never work from stale group state.
 # (SQLite's BEGIN IMMEDIATE already admits one writer at a time.)
 ALERTS_LOCK = 0x66_6C_61_6C  # "flal"
+_LOCKED_IN = "fireline_alerts_locked_in"  # session.info: the transaction that took it
 EVENTS_TABLE = cast(Table, AlertGroupEvent.__table__)
 # Rules, silences and windows change rarely but are read by every batch; a
 # process keeps them this long. Changes made through this process apply at
@@ -149,8 +150,14 @@ class _Group:
 
 
 def lock_alerts(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ALERTS_LOCK})
+    """Take the alerts' lock for the session's transaction (once)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_LOCKED_IN) is transaction:
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ALERTS_LOCK})
+    session.info[_LOCKED_IN] = session.get_transaction()
 
 
 # --- rules, silences and windows, cached --------------------------------------------

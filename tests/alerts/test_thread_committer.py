@@ -1,0 +1,100 @@
+"""On PostgreSQL the ingest writer's transaction waits for the alerts' lock
+first and only then takes what has queued: the requests that arrive while
+another process holds the lock share the next transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event, func, select, text
+
+from fireline.alerts import service as alert_service
+from fireline.alerts.committer import ThreadCommitter
+from fireline.alerts.models import Alert
+from fireline.alerts.pipeline import ALERTS_LOCK, Submission
+from fireline.catalog import service as catalog
+from fireline.core.audit import Actor
+from fireline.core.clock import FixedClock
+from fireline.core.db import Database
+from fireline.core.migrate import upgrade
+from tests.alerts.conftest import numbered_alert
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def fresh(url: str) -> tuple[Database, int, str]:
+    db = Database(url)
+    upgrade(db.engine)
+    with db.transaction() as session:
+        catalog.create_service(session, actor=Actor.system("t"), now=NOW, slug="db", name="DB")
+        integration, _ = alert_service.create_integration(
+            session,
+            actor=Actor.system("t"),
+            now=NOW,
+            spec=alert_service.IntegrationSpec(service="db", kind="pagerduty", name="pd"),
+        )
+        return db, integration.id, integration.key_hash
+
+
+def waiting_for_the_lock(db: Database) -> int:
+    with db.engine.connect() as connection:
+        return int(
+            connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND NOT granted AND objid = :key"
+                ),
+                {"key": ALERTS_LOCK},
+            ).scalar_one()
+        )
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+def test_requests_that_queue_while_another_process_holds_the_lock_join_the_transaction(
+    postgres_url: str,
+) -> None:
+    db, ident, key_hash = fresh(postgres_url)
+    committer = ThreadCommitter(db, FixedClock(NOW))
+    locks_taken: list[str] = []
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def count_locks(*args: Any) -> None:
+        if "pg_advisory_xact_lock" in args[2]:
+            locks_taken.append(args[2])
+
+    def send(n: int) -> asyncio.Future[Any]:
+        return asyncio.ensure_future(
+            committer.submit(Submission(ident, key_hash, [numbered_alert(n)]))
+        )
+
+    async def scenario() -> list[int]:
+        with db.engine.connect() as other_process:
+            other_process.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ALERTS_LOCK})
+            first = send(0)
+            await until(lambda: waiting_for_the_lock(db) == 1)
+            rest = [send(n) for n in range(1, 10)]
+            await asyncio.sleep(0.1)  # all nine queued behind the waiting transaction
+            other_process.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ALERTS_LOCK})
+            outcomes = await asyncio.gather(first, *rest)
+        return [outcome.accepted for outcome in outcomes]
+
+    try:
+        assert asyncio.run(scenario()) == [1] * 10
+        assert (committer.batches, committer.submissions) == (1, 10)
+        # Taken once per transaction, though both the writer and the batch ask for it.
+        assert len(locks_taken) == 1
+        with db.session() as session:
+            assert session.scalar(select(func.count()).select_from(Alert)) == 10
+    finally:
+        committer.stop()
+        db.dispose()
