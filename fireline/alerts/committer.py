@@ -231,7 +231,7 @@ class _Rest:
     process held it comes along. Taken before the lock, a batch held about
     half of a process's requests in flight, the other half waiting for the
     next transaction: with two processes, single events went from about
-    2,000 to 3,200 requests/s."""
+    2,000 to 3,000 requests/s."""
 
     def __init__(self, waiting: queue.SimpleQueue[_Pending | None], room: int) -> None:
         self.waiting = waiting

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from fireline.alerts import service as alert_service
 from fireline.alerts.models import AlertGroup
 from fireline.alerts.shape import Action, AlertIn, Severity
+from fireline.catalog import service as catalog
+from fireline.core.audit import Actor
 from fireline.core.clock import FixedClock
 from fireline.core.config import Settings
 from fireline.core.db import Database
 from fireline.core.jobs.models import Job
 from fireline.core.jobs.worker import Worker
+from fireline.core.migrate import upgrade
 from tests.conftest import Persona
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -51,6 +56,23 @@ def numbered_alert(n: int) -> AlertIn:
         summary=f"disk {n} filling",
         labels={"instance": f"db-{n}"},
     )
+
+
+def database_with_pagerduty(url: str) -> tuple[Database, int, str]:
+    """A migrated database with one service and one PagerDuty integration:
+    the database, the integration's id and its key's hash."""
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    db = Database(url)
+    upgrade(db.engine)
+    with db.transaction() as session:
+        catalog.create_service(session, actor=Actor.system("t"), now=now, slug="db", name="DB")
+        integration, _ = alert_service.create_integration(
+            session,
+            actor=Actor.system("t"),
+            now=now,
+            spec=alert_service.IntegrationSpec(service="db", kind="pagerduty", name="pd"),
+        )
+        return db, integration.id, integration.key_hash
 
 
 MakeIntegration = Callable[..., dict[str, Any]]

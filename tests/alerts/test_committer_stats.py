@@ -10,15 +10,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from fireline.alerts import service as alert_service
 from fireline.alerts.committer import FIRST_ANALYZE_AFTER, ThreadCommitter
 from fireline.alerts.pipeline import Submission
-from fireline.catalog import service as catalog
-from fireline.core.audit import Actor
 from fireline.core.clock import FixedClock
 from fireline.core.db import Database
-from fireline.core.migrate import upgrade
-from tests.alerts.conftest import numbered_alert
+from tests.alerts.conftest import database_with_pagerduty, numbered_alert
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -42,17 +38,7 @@ def last_analyzed(db: Database, wait: float = 0.0) -> datetime | None:
 def test_statistics_are_refreshed_when_the_writer_has_doubled_its_writes(
     postgres_url: str,
 ) -> None:
-    db = Database(postgres_url)
-    upgrade(db.engine)
-    with db.transaction() as session:
-        catalog.create_service(session, actor=Actor.system("t"), now=NOW, slug="db", name="DB")
-        integration, _ = alert_service.create_integration(
-            session,
-            actor=Actor.system("t"),
-            now=NOW,
-            spec=alert_service.IntegrationSpec(service="db", kind="pagerduty", name="pd"),
-        )
-        ident, key_hash = integration.id, integration.key_hash
+    db, ident, key_hash = database_with_pagerduty(postgres_url)
     committer = ThreadCommitter(db, FixedClock(NOW))
 
     async def send(first: int, count: int) -> None:

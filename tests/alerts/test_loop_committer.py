@@ -15,29 +15,17 @@ from fireline.alerts import service as alert_service
 from fireline.alerts.committer import LoopCommitter, ThreadCommitter, make_committer
 from fireline.alerts.models import Alert
 from fireline.alerts.pipeline import Submission
-from fireline.catalog import service as catalog
 from fireline.core.audit import Actor
 from fireline.core.clock import FixedClock
 from fireline.core.db import Database
-from fireline.core.migrate import upgrade
-from tests.alerts.conftest import numbered_alert
+from tests.alerts.conftest import database_with_pagerduty, numbered_alert
 from tests.core.test_sqlite_writers import another_process_holds
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def fresh(tmp_path: Path) -> tuple[Database, int, str]:
-    db = Database(f"sqlite:///{tmp_path / 'fireline.db'}")
-    upgrade(db.engine)
-    with db.transaction() as session:
-        catalog.create_service(session, actor=Actor.system("t"), now=NOW, slug="db", name="DB")
-        integration, _ = alert_service.create_integration(
-            session,
-            actor=Actor.system("t"),
-            now=NOW,
-            spec=alert_service.IntegrationSpec(service="db", kind="pagerduty", name="pd"),
-        )
-        return db, integration.id, integration.key_hash
+    return database_with_pagerduty(f"sqlite:///{tmp_path / 'fireline.db'}")
 
 
 def stored(db: Database) -> int:
