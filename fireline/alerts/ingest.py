@@ -33,6 +33,7 @@ from fireline.alerts.keys import KeyDirectory, KnownIntegration, RateLimiter, ha
 from fireline.alerts.pipeline import Submission
 from fireline.alerts.shape import AlertIn, SourceError
 from fireline.alerts.sources import alertmanager, generic, grafana, pagerduty
+from fireline.alerts.sources.common import replace_nul
 from fireline.core.clock import Clock
 from fireline.core.config import Settings
 from fireline.core.db import Database
@@ -295,7 +296,7 @@ async def _read_body(receive: Receive, limit: int, scope: Scope) -> bytes:
 async def _read_json(receive: Receive, limit: int, scope: Scope) -> Any:
     body = await _read_body(receive, limit, scope)
     try:
-        return orjson.loads(body)
+        return orjson.loads(replace_nul(body))
     except orjson.JSONDecodeError as exc:
         raise Refused(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from fireline.alerts.models import Alert
+from fireline.alerts.models import Alert, ChangeEvent
 from fireline.alerts.pipeline import PAGE_JOB
 from fireline.core.clock import FixedClock
 from fireline.core.config import Settings
@@ -221,3 +221,30 @@ def test_webhook_bodies_over_the_limit_get_413(
         assert response.status_code == 413
         assert "2048" in response.json()["error"]["message"]
         assert groups(db) == []
+
+
+def test_nul_characters_are_kept_as_replacement_characters(
+    client: TestClient, db: Database, make_integration: MakeIntegration
+) -> None:
+    """JSON may carry NUL and PostgreSQL cannot store it: the alert is kept
+    (never a 503 its sender would retry forever), on both databases alike."""
+    am_key = make_integration("alertmanager")["key"]
+    body = fixture("am_grouped_01_firing_single.json")
+    body["alerts"][0]["labels"]["instance"] = "db-1\x00"
+    body["alerts"][0]["annotations"]["note\x00"] = "a\\\x00b"
+    answered = client.post(f"/ingest/{am_key}", json=body)
+    assert answered.status_code == 202, answered.text
+
+    pd_key = make_integration("pagerduty")["key"]
+    event = pd_event(pd_key, summary="disk\x00full", dedup_key="nul\x00key")
+    assert client.post("/v2/enqueue", json=event).status_code == 202
+    change = {"routing_key": pd_key, "payload": {"summary": "deploy\x00", "source": "ci"}}
+    assert client.post("/v2/change/enqueue", json=change).status_code == 202
+
+    first, second = alert_rows(db)
+    assert first.labels["instance"] == "db-1\ufffd"
+    assert first.annotations["note\ufffd"] == "a\\\ufffdb"
+    assert first.raw["labels"]["instance"] == "db-1\ufffd"
+    assert (second.summary, second.dedup_key) == ("disk\ufffdfull", "nul\ufffdkey")
+    with db.session() as session:
+        assert session.scalars(select(ChangeEvent.summary)).all() == ["deploy\ufffd"]

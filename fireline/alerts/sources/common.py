@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from fireline.alerts.shape import MAX_LABEL_VALUE, MAX_SUMMARY, SourceError
 
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
+# A NUL character in JSON: the escape \u0000 whose backslash is not itself
+# escaped (JSON has no other way to write one).
+_NUL_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def replace_nul(body: bytes) -> bytes:
+    """A JSON body with every NUL character written as U+FFFD instead.
+
+    JSON may carry NUL, but PostgreSQL stores it in neither text nor jsonb: the
+    transaction failed, and a sender that retries the 503 would have been
+    refused forever. An alert is worth more than one character, so it is kept
+    with the character marked (the same on SQLite, so both databases agree).
+    Done on the bytes, before parsing, so that depth costs nothing."""
+    if b"\\u0000" not in body:
+        return body
+    return _NUL_ESCAPE.sub(rb"\1\\ufffd", body)
 
 
 def parse_time(value: Any, field: str) -> datetime | None:
