@@ -35,16 +35,19 @@ import logging
 import queue
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from fireline.alerts import pipeline
 from fireline.alerts.pipeline import IntegrationState, Outcome, PreparedSubmission, Submission
 from fireline.alerts.routing import Context
-from fireline.alerts.storage import stored_form
+from fireline.alerts.storage import Statements, stored_form
 from fireline.core.clock import Clock
 from fireline.core.db import SQLITE_BUSY_TIMEOUT_MS, Database
+from fireline.core.jobs import doorbell
+from fireline.core.sqlite_held import HeldConnection
 from fireline.core.sqlite_writers import WriterQueue
 
 log = logging.getLogger("fireline.alerts")
@@ -120,15 +123,11 @@ class GroupCommitter:
                 if writer_lock_taken and self.db.writers is not None:
                     self.db.writers.release()
                 raise
-            with self.db.transaction(writer_lock_taken=writer_lock_taken) as session:
-                if more is not None:
-                    pipeline.lock_alerts(session)
-                    for pending in more():
-                        batch.append(pending)
-                        prepared.append(
-                            pending.prepared or self._prepare(pending.work, context, now)
-                        )
-                results, read = pipeline.apply_prepared(session, prepared, context, now)
+            with self._writing(now, writer_lock_taken=writer_lock_taken) as (sql, enqueue):
+                for pending in more() if more is not None else ():
+                    batch.append(pending)
+                    prepared.append(pending.prepared or self._prepare(pending.work, context, now))
+                results, read = pipeline.apply_on(sql, prepared, context, now, enqueue)
             self._integrations.update(read)
         except Exception as exc:
             if len(batch) > 1:
@@ -148,6 +147,17 @@ class GroupCommitter:
             self._analyze_at = 2 * self.written
             # Apart from the writer: the next batch must not wait for it.
             threading.Thread(target=self._analyze, name="fireline-analyze", daemon=True).start()
+
+    @contextlib.contextmanager
+    def _writing(
+        self, now: datetime, *, writer_lock_taken: bool
+    ) -> Iterator[tuple[Statements, pipeline.JobSink]]:
+        """A batch's transaction, holding the alerts' lock."""
+        with (
+            self.db.transaction(writer_lock_taken=writer_lock_taken) as session,
+            pipeline.session_writer(session, now) as writer,
+        ):
+            yield writer
 
     def _arrived(self, work: Submission, loop: asyncio.AbstractEventLoop) -> _Pending:
         """A submission, prepared now, while no lock is held: its transaction
@@ -275,6 +285,7 @@ class LoopCommitter(GroupCommitter):
     def __init__(self, db: Database, clock: Clock, writers: WriterQueue) -> None:
         super().__init__(db, clock)
         self._writers = writers
+        self._held = HeldConnection(db.engine, writers)
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue] = (
             weakref.WeakKeyDictionary()
         )
@@ -296,6 +307,25 @@ class LoopCommitter(GroupCommitter):
         for waiting in list(self._queues.values()):
             if waiting.pending and not waiting.waiting:
                 self._write(waiting, writer_lock_taken=False)
+        self._held.close()
+
+    @contextlib.contextmanager
+    def _writing(
+        self, now: datetime, *, writer_lock_taken: bool
+    ) -> Iterator[tuple[Statements, pipeline.JobSink]]:
+        """On the connection this committer keeps (fireline.core.sqlite_held)."""
+        queued = False
+        with self._held.transaction(writer_lock_taken=writer_lock_taken) as cursor:
+            sql = Statements(cursor, self._form)
+
+            def enqueue(kind: str, payload: dict[str, Any], key: str) -> None:
+                nonlocal queued
+                sql.enqueue_job(kind, payload, key, now)
+                queued = True
+
+            yield sql, enqueue
+        if queued:
+            doorbell.ring()  # committed: this process's worker finds the page at once
 
     def _write_soon(self, loop: asyncio.AbstractEventLoop, waiting: _LoopQueue) -> None:
         if waiting.waiting or not waiting.pending:

@@ -20,17 +20,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from fireline.alerts.matchers import Matcher
-from fireline.alerts.models import AlertGroupEvent, MaintenanceWindow, RoutingRule, Silence
+from fireline.alerts.models import MaintenanceWindow, RoutingRule, Silence
 from fireline.alerts.routing import (
     Context,
     Route,
@@ -54,12 +56,13 @@ INCIDENT_JOB = "alerts.incident"
 # (SQLite's BEGIN IMMEDIATE already admits one writer at a time.)
 ALERTS_LOCK = 0x66_6C_61_6C  # "flal"
 _LOCKED_IN = "fireline_alerts_locked_in"  # session.info: the transaction that took it
-EVENTS_TABLE = cast(Table, AlertGroupEvent.__table__)
 # Rules, silences and windows change rarely but are read by every batch; a
 # process keeps them this long. Changes made through this process apply at
 # once (see forget_context); other processes see them within this time.
 CONTEXT_TTL_SECONDS = 1.0
 CONTEXT_AGE = timedelta(seconds=CONTEXT_TTL_SECONDS)
+# Queues a job: its kind, payload and idempotency key.
+JobSink = Callable[[str, dict[str, Any], str], None]
 # A repeat of an open alert rewrites these columns.
 REPEAT_COLUMNS = (
     "count",
@@ -164,6 +167,16 @@ def lock_alerts(session: Session) -> None:
 
 _context_cache: dict[str, tuple[float, datetime, Context]] = {}
 _context_lock = threading.Lock()
+# Each engine's database, as the cache's key. Rendering a URL quotes its parts:
+# a tenth of what preparing a single event cost.
+_databases: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def _database_of(engine: Engine) -> str:
+    key = _databases.get(engine)
+    if key is None:
+        key = _databases[engine] = str(engine.url)
+    return key
 
 
 def forget_context() -> None:
@@ -188,7 +201,7 @@ def _remember_context(url: str, now: datetime, context: Context) -> Context:
 
 def cached_context(session: Session, now: datetime) -> Context:
     """load_context, reused for up to CONTEXT_TTL_SECONDS of real and clock time."""
-    url = str(session.get_bind().engine.url)
+    url = _database_of(session.get_bind().engine)
     context = _fresh_context(url, now)
     if context is None:
         context = _remember_context(url, now, load_context(session, now))
@@ -197,7 +210,7 @@ def cached_context(session: Session, now: datetime) -> Context:
 
 def context_for(db: Database, now: datetime) -> Context:
     """cached_context outside any transaction: a read when it has expired."""
-    url = str(db.engine.url)
+    url = _database_of(db.engine)
     context = _fresh_context(url, now)
     if context is None:
         with db.reading() as session:
@@ -314,46 +327,70 @@ def apply_prepared(
     context: Context,
     now: datetime,
 ) -> tuple[list[Outcome], dict[int, IntegrationState]]:
-    """Apply prepared submissions in order; the caller commits.
+    """:func:`apply_on` in the session's transaction; the caller commits."""
+    with session_writer(session, now) as (statements, enqueue):
+        return apply_on(statements, prepared, context, now, enqueue)
+
+
+@contextmanager
+def session_writer(session: Session, now: datetime) -> Iterator[tuple[Statements, JobSink]]:
+    """The writer's statements on the session's connection, the alerts' lock
+    taken, and its jobs queued through the session (so that the doorbell
+    rings when it commits, and a worker's follow-up sees them)."""
+    lock_alerts(session)
+
+    def enqueue(kind: str, payload: dict[str, Any], key: str) -> None:
+        queue.enqueue(session, kind=kind, payload=payload, now=now, idempotency_key=key)
+
+    cursor = session.connection().connection.cursor()
+    try:
+        yield Statements(cursor, stored_form(session.get_bind().dialect.name)), enqueue
+    finally:
+        cursor.close()
+
+
+def apply_on(
+    statements: Statements,
+    prepared: Sequence[PreparedSubmission],
+    context: Context,
+    now: datetime,
+    enqueue: JobSink,
+) -> tuple[list[Outcome], dict[int, IntegrationState]]:
+    """Apply prepared submissions in order, in the statements' transaction
+    (which holds the alerts' lock); ``enqueue`` queues the jobs they cause.
 
     Each integration is read again here, under the lock: a rotated or revoked
     key is refused, and a submission prepared with settings that have changed
     since is prepared again. Returns the outcomes and the integrations as read.
     """
-    lock_alerts(session)
-    form = stored_form(session.get_bind().dialect.name)
-    cursor = session.connection().connection.cursor()
-    try:
-        statements = Statements(cursor, form)
-        states = {
-            row["id"]: IntegrationState.from_row(row)
-            for row in statements.integrations({p.submission.integration_id for p in prepared})
-        }
-        outcomes: list[Outcome] = []
-        items: list[Prepared] = []
-        for entry in prepared:
-            submission = entry.submission
-            state = states.get(submission.integration_id)
-            if state is None or state.revoked or state.key_hash != submission.key_hash:
-                outcomes.append(Outcome(refused="this integration key was rotated or revoked"))
-                continue
-            if entry.state != state:
-                entry = prepare(submission, state, context, now, form)
-            items.extend(entry.items)
-            outcomes.append(Outcome(accepted=len(submission.alerts)))
-        if items:
-            _Batch(session, statements, context, now).run(items)
-    finally:
-        cursor.close()
+    form = statements.form
+    states = {
+        row["id"]: IntegrationState.from_row(row)
+        for row in statements.integrations({p.submission.integration_id for p in prepared})
+    }
+    outcomes: list[Outcome] = []
+    items: list[Prepared] = []
+    for entry in prepared:
+        submission = entry.submission
+        state = states.get(submission.integration_id)
+        if state is None or state.revoked or state.key_hash != submission.key_hash:
+            outcomes.append(Outcome(refused="this integration key was rotated or revoked"))
+            continue
+        if entry.state != state:
+            entry = prepare(submission, state, context, now, form)
+        items.extend(entry.items)
+        outcomes.append(Outcome(accepted=len(submission.alerts)))
+    if items:
+        _Batch(statements, context, now, enqueue).run(items)
     return outcomes, states
 
 
 class _Batch:
     """The in-memory state of one batch: what exists, what changes."""
 
-    def __init__(self, session: Session, sql: Statements, context: Context, now: datetime) -> None:
-        self.session = session
+    def __init__(self, sql: Statements, context: Context, now: datetime, enqueue: JobSink) -> None:
         self.sql = sql
+        self.enqueue = enqueue
         self.form = sql.form
         self.context = context
         self.now = now
@@ -613,32 +650,17 @@ class _Batch:
         events = []
         for group in self.groups:
             group_id = group.row["id"]
-            for kind, text_, data in group.events:
-                events.append(
-                    {
-                        "group_id": group_id,
-                        "at": self.now,
-                        "kind": kind,
-                        "text": text_,
-                        "data": data,
-                    }
-                )
+            events += [
+                (group_id, self.now, kind, text_, data) for kind, text_, data in group.events
+            ]
             if group.page:
-                queue.enqueue(
-                    self.session,
-                    kind=PAGE_JOB,
-                    payload={"group_id": group_id},
-                    now=self.now,
-                    idempotency_key=f"{PAGE_JOB}:{group_id}",
-                )
+                self.enqueue(PAGE_JOB, {"group_id": group_id}, f"{PAGE_JOB}:{group_id}")
             rule = group.route.rule if group.route else None
             if group.is_new and rule is not None and rule.incident_action in ("declare", "attach"):
-                queue.enqueue(
-                    self.session,
-                    kind=INCIDENT_JOB,
-                    payload={"group_id": group_id, "rule_id": rule.id},
-                    now=self.now,
-                    idempotency_key=f"{INCIDENT_JOB}:{group_id}",
+                self.enqueue(
+                    INCIDENT_JOB,
+                    {"group_id": group_id, "rule_id": rule.id},
+                    f"{INCIDENT_JOB}:{group_id}",
                 )
         if events:
-            self.session.connection().execute(insert(EVENTS_TABLE), events)
+            self.sql.insert_events(events)

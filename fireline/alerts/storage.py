@@ -22,6 +22,8 @@ from typing import Any
 import orjson
 
 from fireline.core.db import json_text
+from fireline.core.jobs.models import JobState
+from fireline.core.jobs.queue import WORKER_LIMIT
 
 CHUNK = 500
 # SQLite binds at most 32,766 values in one statement: 18 columns x 1,024 rows.
@@ -229,6 +231,40 @@ class Statements:
             chunk = rows[start : start + size]
             self.cursor.execute(_insert_alerts_sql(size), [value for row in chunk for value in row])
             start += size
+
+    def insert_events(self, rows: Sequence[tuple[int, datetime, str, str, Any]]) -> None:
+        """Timeline entries: (group_id, at, kind, text, data)."""
+        form = self.form
+        self.cursor.executemany(
+            "INSERT INTO alert_group_events (group_id, at, kind, text, data) "
+            f"VALUES ({form.mark}, {form.mark}, {form.mark}, {form.mark}, {form.json_mark})",
+            [
+                (group, form.time(at), kind, text, form.json(data))
+                for group, at, kind, text, data in rows
+            ],
+        )
+
+    def enqueue_job(self, kind: str, payload: dict[str, Any], key: str, now: datetime) -> None:
+        """A job due now, unless one with this idempotency key exists (what
+        :func:`fireline.core.jobs.queue.enqueue` does, on the cursor)."""
+        form, stored_now = self.form, self.form.time(now)
+        self.cursor.execute(
+            "INSERT INTO jobs (kind, payload, idempotency_key, state, due_at, attempts,"
+            " max_attempts, created_at, updated_at)"
+            f" VALUES ({form.mark}, {form.json_mark}, {', '.join([form.mark] * 7)})"
+            " ON CONFLICT (idempotency_key) DO NOTHING",
+            (
+                kind,
+                form.json(payload),
+                key,
+                JobState.queued.value,
+                stored_now,
+                0,
+                WORKER_LIMIT,
+                stored_now,
+                stored_now,
+            ),
+        )
 
     def update_alerts(self, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
         """Rows are the values of ``columns`` followed by the alert's id."""
