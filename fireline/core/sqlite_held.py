@@ -50,17 +50,21 @@ class HeldConnection:
             # After the busy timeout, go on without it: SQLite's own wait decides.
             if writer_lock_taken or self.writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
                 connection.hold(self.writers)
-            cursor = connection.cursor()
             try:
+                cursor = connection.cursor()
                 cursor.execute("BEGIN IMMEDIATE")
                 yield cursor
+                cursor.close()
                 connection.commit()  # the connection lets the writers' lock go
             except BaseException:
-                self._discard()  # rolls back, and the next transaction starts afresh
-                raise
-            finally:
-                cursor.close()
+                # Roll back before closing: a connection closed while a failed
+                # statement is still prepared stays open until that statement
+                # is freed, holding SQLite's write lock.
+                with contextlib.suppress(Exception):
+                    connection.rollback()
                 connection.let_go()
+                self._discard()  # the next transaction starts on a fresh connection
+                raise
 
     def _connection(self) -> WriterConnection:
         if self._proxy is None:

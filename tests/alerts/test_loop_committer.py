@@ -9,16 +9,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from fireline.alerts import service as alert_service
 from fireline.alerts.committer import LoopCommitter, ThreadCommitter, make_committer
 from fireline.alerts.models import Alert
-from fireline.alerts.pipeline import Submission
+from fireline.alerts.pipeline import PAGE_JOB, Submission
 from fireline.core.audit import Actor
 from fireline.core.clock import FixedClock
 from fireline.core.db import Database
-from tests.alerts.conftest import database_with_pagerduty, numbered_alert
+from fireline.core.jobs import doorbell
+from tests.alerts.conftest import database_with_pagerduty, jobs_of, numbered_alert
 from tests.core.test_sqlite_writers import another_process_holds
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -161,4 +163,30 @@ def test_the_server_routes_ingestion_before_fastapi(tmp_path: Path) -> None:
         assert entered == ["/healthz"]
         assert stored(db) == 1
     finally:
+        db.dispose()
+
+
+def test_a_page_queued_by_the_writer_rings_the_doorbell_once_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer queues its jobs on its own connection, not through a
+    session: it rings this process's workers itself, after the commit."""
+    db, ident, key_hash = fresh(tmp_path)
+    committer = make_committer(db, FixedClock(NOW))
+    pages_when_rung: list[int] = []
+    monkeypatch.setattr(
+        doorbell, "ring", lambda: pages_when_rung.append(len(jobs_of(db, PAGE_JOB)))
+    )
+
+    async def send(n: int) -> None:
+        await committer.submit(Submission(ident, key_hash, [numbered_alert(n)]))
+
+    try:
+        asyncio.run(send(1))  # a new group: one page
+        asyncio.run(send(2))  # the same group: no page
+        assert pages_when_rung == [1]
+        [page] = jobs_of(db, PAGE_JOB)
+        assert page.state == "queued" and page.payload == {"group_id": page.payload["group_id"]}
+    finally:
+        committer.stop()
         db.dispose()
