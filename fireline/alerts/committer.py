@@ -46,8 +46,8 @@ from fireline.alerts.routing import Context
 from fireline.alerts.storage import Statements, stored_form
 from fireline.core.clock import Clock
 from fireline.core.db import SQLITE_BUSY_TIMEOUT_MS, Database
+from fireline.core.held import HeldConnection
 from fireline.core.jobs import doorbell
-from fireline.core.sqlite_held import HeldConnection
 from fireline.core.sqlite_writers import WriterQueue
 
 log = logging.getLogger("fireline.alerts")
@@ -88,6 +88,7 @@ class GroupCommitter:
         self.db = db
         self.clock = clock
         self._form = stored_form(db.engine.dialect.name)
+        self._held = HeldConnection(db.engine, db.writers)
         # The integrations as the last transaction read them: a batch is
         # prepared with these, and prepared again if the transaction finds
         # that one has changed since.
@@ -152,12 +153,23 @@ class GroupCommitter:
     def _writing(
         self, now: datetime, *, writer_lock_taken: bool
     ) -> Iterator[tuple[Statements, pipeline.JobSink]]:
-        """A batch's transaction, holding the alerts' lock."""
-        with (
-            self.db.transaction(writer_lock_taken=writer_lock_taken) as session,
-            pipeline.session_writer(session, now) as writer,
-        ):
-            yield writer
+        """A batch's transaction on the connection this committer keeps
+        (fireline.core.held), holding the alerts' lock; its jobs are queued
+        on that connection too, and this process's workers woken once it
+        has committed."""
+        queued = False
+        with self._held.transaction(writer_lock_taken=writer_lock_taken) as cursor:
+            sql = Statements(cursor, self._form)
+            sql.lock_alerts(pipeline.ALERTS_LOCK)
+
+            def enqueue(kind: str, payload: dict[str, Any], key: str) -> None:
+                nonlocal queued
+                sql.enqueue_job(kind, payload, key, now)
+                queued = True
+
+            yield sql, enqueue
+        if queued:
+            doorbell.ring()
 
     def _arrived(self, work: Submission, loop: asyncio.AbstractEventLoop) -> _Pending:
         """A submission, prepared now, while no lock is held: its transaction
@@ -223,6 +235,7 @@ class ThreadCommitter(GroupCommitter):
         self._queue.put(None)
         self._thread.join(timeout)
         self._thread = None
+        self._held.close()
 
     def _run(self) -> None:
         while True:
@@ -285,7 +298,6 @@ class LoopCommitter(GroupCommitter):
     def __init__(self, db: Database, clock: Clock, writers: WriterQueue) -> None:
         super().__init__(db, clock)
         self._writers = writers
-        self._held = HeldConnection(db.engine, writers)
         self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopQueue] = (
             weakref.WeakKeyDictionary()
         )
@@ -308,24 +320,6 @@ class LoopCommitter(GroupCommitter):
             if waiting.pending and not waiting.waiting:
                 self._write(waiting, writer_lock_taken=False)
         self._held.close()
-
-    @contextlib.contextmanager
-    def _writing(
-        self, now: datetime, *, writer_lock_taken: bool
-    ) -> Iterator[tuple[Statements, pipeline.JobSink]]:
-        """On the connection this committer keeps (fireline.core.sqlite_held)."""
-        queued = False
-        with self._held.transaction(writer_lock_taken=writer_lock_taken) as cursor:
-            sql = Statements(cursor, self._form)
-
-            def enqueue(kind: str, payload: dict[str, Any], key: str) -> None:
-                nonlocal queued
-                sql.enqueue_job(kind, payload, key, now)
-                queued = True
-
-            yield sql, enqueue
-        if queued:
-            doorbell.ring()  # committed: this process's worker finds the page at once
 
     def _write_soon(self, loop: asyncio.AbstractEventLoop, waiting: _LoopQueue) -> None:
         if waiting.waiting or not waiting.pending:

@@ -10,11 +10,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, func, select, text
+import pytest
+from sqlalchemy import func, select, text
 
 from fireline.alerts.committer import ThreadCommitter
 from fireline.alerts.models import Alert
 from fireline.alerts.pipeline import ALERTS_LOCK, Submission
+from fireline.alerts.storage import Statements
 from fireline.core.clock import FixedClock
 from fireline.core.db import Database
 from tests.alerts.conftest import database_with_pagerduty, numbered_alert
@@ -43,16 +45,18 @@ async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
 
 
 def test_requests_that_queue_while_another_process_holds_the_lock_join_the_transaction(
-    postgres_url: str,
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, ident, key_hash = database_with_pagerduty(postgres_url)
     committer = ThreadCommitter(db, FixedClock(NOW))
-    locks_taken: list[str] = []
+    locks_taken: list[int] = []
+    take_lock = Statements.lock_alerts
 
-    @event.listens_for(db.engine, "before_cursor_execute")
-    def count_locks(*args: Any) -> None:
-        if "pg_advisory_xact_lock" in args[2]:
-            locks_taken.append(args[2])
+    def count_locks(statements: Statements, key: int) -> None:
+        locks_taken.append(key)
+        take_lock(statements, key)
+
+    monkeypatch.setattr(Statements, "lock_alerts", count_locks)
 
     def send(n: int) -> asyncio.Future[Any]:
         return asyncio.ensure_future(
@@ -73,8 +77,7 @@ def test_requests_that_queue_while_another_process_holds_the_lock_join_the_trans
     try:
         assert asyncio.run(scenario()) == [1] * 10
         assert (committer.batches, committer.submissions) == (1, 10)
-        # Taken once per transaction, though both the writer and the batch ask for it.
-        assert len(locks_taken) == 1
+        assert locks_taken == [ALERTS_LOCK]  # once, for the one transaction
         with db.session() as session:
             assert session.scalar(select(func.count()).select_from(Alert)) == 10
     finally:

@@ -1,0 +1,94 @@
+"""The connection a busy writer keeps: one connection across its
+transactions, the SQLite writers' lock released whatever happens, and a
+failed transaction leaving nothing behind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fireline.core.db import Database
+from fireline.core.held import HeldConnection
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (n INTEGER UNIQUE)")
+    yield database
+    database.dispose()
+
+
+def held(db: Database) -> HeldConnection:
+    return HeldConnection(db.engine, db.writers)
+
+
+def insert(cursor: object, n: int) -> None:
+    mark = "?" if "sqlite" in type(cursor).__module__ else "%s"
+    cursor.execute(f"INSERT INTO t VALUES ({mark})", (n,))  # type: ignore[attr-defined]
+
+
+def rows(db: Database) -> list[int]:
+    with db.engine.connect() as connection:
+        return [n for (n,) in connection.exec_driver_sql("SELECT n FROM t ORDER BY n")]
+
+
+def writers_free(db: Database) -> bool:
+    """True on PostgreSQL, which has no writers' lock."""
+    if db.writers is None:
+        return True
+    if not db.writers.try_acquire():
+        return False
+    db.writers.release()
+    return True
+
+
+def test_transactions_share_one_connection_and_commit(db: Database) -> None:
+    writer = held(db)
+    connections = []
+    for n in range(3):
+        with writer.transaction() as cursor:
+            insert(cursor, n)
+            connections.append(cursor.connection)
+        assert writers_free(db)
+    writer.close()
+    assert rows(db) == [0, 1, 2]
+    assert connections[0] is connections[1] is connections[2]
+
+
+def test_a_writers_lock_taken_by_the_caller_is_released_by_the_transaction(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'fireline.db'}")  # only SQLite has the lock
+    try:
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (n INTEGER UNIQUE)")
+        writer = held(db)
+        assert db.writers is not None and db.writers.try_acquire()
+        with writer.transaction(writer_lock_taken=True) as cursor:
+            assert not writers_free(db)
+            insert(cursor, 1)
+        assert writers_free(db)
+        writer.close()
+        assert rows(db) == [1]
+    finally:
+        db.dispose()
+
+
+def test_a_failed_transaction_writes_nothing_and_the_next_starts_afresh(db: Database) -> None:
+    writer = held(db)
+    with writer.transaction() as cursor:
+        insert(cursor, 1)
+        first = cursor.connection
+    with pytest.raises(Exception, match=r"(?i)unique"), writer.transaction() as cursor:
+        insert(cursor, 2)
+        insert(cursor, 1)
+    assert writers_free(db)
+    with writer.transaction() as cursor:
+        insert(cursor, 3)
+        assert cursor.connection is not first
+    writer.close()
+    assert rows(db) == [1, 3]
