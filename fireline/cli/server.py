@@ -48,7 +48,10 @@ def serve(
         "host": host or settings.host,
         "port": port or settings.port,
         "log_level": settings.log_level.lower(),
-        "proxy_headers": True,
+        "proxy_headers": False,  # read by the app, past ingestion (fireline.web.app.served)
+        # uvicorn's access log writes at INFO: at a higher level every request
+        # would only build a record to drop.
+        "access_log": settings.log_level.upper() in ("DEBUG", "INFO"),
     }
     if processes > 1:
         try:

@@ -126,9 +126,12 @@ def test_a_batch_larger_than_one_transaction_is_written_in_several(tmp_path: Pat
         db.dispose()
 
 
-def test_the_server_routes_ingestion_before_fastapi(tmp_path: Path) -> None:
+def test_the_server_routes_ingestion_before_fastapi(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`fireline serve` runs served(app): ingestion requests never enter
-    FastAPI's middleware, every other request does."""
+    FastAPI's middleware, every other request does, and sees the client a
+    trusted proxy names."""
     from fastapi.testclient import TestClient
 
     from fireline.core.config import Settings
@@ -145,10 +148,12 @@ def test_the_server_routes_ingestion_before_fastapi(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'fireline.db'}")
     app = create_app(settings, database=db, clock=FixedClock(NOW))
     entered: list[str] = []
+    clients: list[str] = []
 
     @app.middleware("http")
     async def note(request, call_next):  # type: ignore[no-untyped-def]
         entered.append(request.url.path)
+        clients.append(request.client.host)
         return await call_next(request)
 
     event = {
@@ -156,11 +161,14 @@ def test_the_server_routes_ingestion_before_fastapi(tmp_path: Path) -> None:
         "event_action": "trigger",
         "payload": {"summary": "disk full", "source": "db-1", "severity": "critical"},
     }
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "*")
     try:
         with TestClient(served(app)) as client:
             assert client.post("/v2/enqueue", json=event).status_code == 202
-            assert client.get("/healthz").status_code == 200
+            forwarded = {"X-Forwarded-For": "203.0.113.9"}
+            assert client.get("/healthz", headers=forwarded).status_code == 200
         assert entered == ["/healthz"]
+        assert clients == ["203.0.113.9"]
         assert stored(db) == 1
     finally:
         db.dispose()
