@@ -24,7 +24,9 @@ Where the transaction runs depends on the database:
 Either way each submission is prepared (routing, grouping keys, silences,
 stored forms: :func:`fireline.alerts.pipeline.prepare`) as it arrives, so that
 the write lock, which every ingest process waits for, is held only for the
-reads and writes themselves.
+reads and writes themselves; and the transactions run on one connection the
+committer keeps, through the DB-API (:mod:`fireline.core.held`), without the
+pool and an ORM session around each.
 """
 
 from __future__ import annotations
