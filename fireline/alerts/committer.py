@@ -91,6 +91,10 @@ class GroupCommitter:
         self.clock = clock
         self._form = stored_form(db.engine.dialect.name)
         self._held = HeldConnection(db.engine, db.writers)
+        # SQLite's BEGIN IMMEDIATE already admits one writer at a time.
+        self._lock_statement = (
+            None if self._form.sqlite else f"SELECT pg_advisory_xact_lock({pipeline.ALERTS_LOCK})"
+        )
         # The integrations as the last transaction read them: a batch is
         # prepared with these, and prepared again if the transaction finds
         # that one has changed since.
@@ -160,9 +164,10 @@ class GroupCommitter:
         on that connection too, and this process's workers woken once it
         has committed."""
         queued = False
-        with self._held.transaction(writer_lock_taken=writer_lock_taken) as cursor:
+        with self._held.transaction(
+            writer_lock_taken=writer_lock_taken, first=self._lock_statement
+        ) as cursor:
             sql = Statements(cursor, self._form)
-            sql.lock_alerts(pipeline.ALERTS_LOCK)
 
             def enqueue(kind: str, payload: dict[str, Any], key: str) -> None:
                 nonlocal queued

@@ -145,12 +145,6 @@ class Statements:
     def _in(self, count: int) -> str:
         return ", ".join([self.form.mark] * count)
 
-    def lock_alerts(self, key: int) -> None:
-        """PostgreSQL: take the alerts' advisory lock for this transaction.
-        (SQLite's BEGIN IMMEDIATE already admitted one writer.)"""
-        if not self.form.sqlite:
-            self.cursor.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
-
     def integrations(self, ids: Iterable[int]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         for chunk in chunks(sorted(ids)):

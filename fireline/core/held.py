@@ -38,10 +38,14 @@ class HeldConnection:
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
-    def transaction(self, *, writer_lock_taken: bool = False) -> Iterator[Any]:
+    def transaction(
+        self, *, writer_lock_taken: bool = False, first: str | None = None
+    ) -> Iterator[Any]:
         """A cursor in a write transaction, committed when the block ends
         and rolled back if it raises. ``writer_lock_taken``: the caller holds
-        the SQLite writers' lock, which the transaction releases when it ends."""
+        the SQLite writers' lock, which the transaction releases when it ends.
+        ``first``: a statement without parameters that the transaction runs
+        first; PostgreSQL gets it with its BEGIN, in one round trip."""
         with self._lock:
             try:
                 connection = self._connection()
@@ -58,10 +62,17 @@ class HeldConnection:
             try:
                 cursor = connection.cursor()
                 if sqlite:
-                    cursor.execute("BEGIN IMMEDIATE")  # psycopg begins by itself
+                    cursor.execute("BEGIN IMMEDIATE")
+                    if first:
+                        cursor.execute(first)
+                else:  # the connection is in autocommit mode: it begins here
+                    cursor.execute(f"BEGIN; {first}" if first else "BEGIN")
                 yield cursor
                 cursor.close()
-                connection.commit()  # an SQLite connection lets the writers' lock go
+                # A COMMIT whatever the connection's mode (psycopg asks the
+                # server whether a transaction is open); an SQLite connection
+                # lets the writers' lock go.
+                connection.commit()
             except BaseException:
                 # Roll back before closing: an SQLite connection closed while a
                 # failed statement is still prepared stays open until that
@@ -76,6 +87,9 @@ class HeldConnection:
     def _connection(self) -> Any:
         if self._proxy is None:
             self._proxy = self.engine.raw_connection()
+            if self.writers is None:
+                # psycopg would send its own BEGIN, a round trip of its own.
+                self._proxy.dbapi_connection.autocommit = True  # type: ignore[union-attr]
         connection = self._proxy.dbapi_connection
         assert self.writers is None or isinstance(connection, WriterConnection)
         return connection
@@ -89,5 +103,9 @@ class HeldConnection:
     def close(self) -> None:
         with self._lock:
             proxy, self._proxy = self._proxy, None
-            if proxy is not None:
+            if proxy is None:
+                return
+            if self.writers is None:
+                proxy.invalidate()  # in autocommit mode: never back to the pool
+            else:
                 proxy.close()  # back to the pool

@@ -92,3 +92,16 @@ def test_a_failed_transaction_writes_nothing_and_the_next_starts_afresh(db: Data
         assert cursor.connection is not first
     writer.close()
     assert rows(db) == [1, 3]
+
+
+def test_the_first_statement_is_part_of_the_transaction(db: Database) -> None:
+    writer = held(db)
+    with writer.transaction(first="INSERT INTO t VALUES (10)") as cursor:
+        insert(cursor, 11)
+    with (
+        pytest.raises(Exception, match=r"(?i)unique"),
+        writer.transaction(first="INSERT INTO t VALUES (20)") as cursor,
+    ):
+        insert(cursor, 10)
+    writer.close()
+    assert rows(db) == [10, 11]
