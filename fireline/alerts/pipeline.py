@@ -8,12 +8,14 @@ so the work is shaped for throughput, in two steps:
   grouping key, silence) and puts each alert's columns in the form the driver
   stores. It needs no transaction, so the ingest writer runs it before it
   takes the write lock that every ingest process waits for.
-- :func:`apply_prepared` runs inside the transaction: it checks the keys
-  again, reads the open alerts and groups the batch touches with a few
-  ``IN`` queries, decides in memory, and writes with bulk statements on the
-  driver (:mod:`fireline.alerts.storage`). No ORM objects are built.
+- :func:`apply_on` runs inside the transaction, on the driver's cursor: it
+  checks the keys again, reads the open alerts and groups the batch touches
+  with a few ``IN`` queries, decides in memory, and writes with bulk
+  statements (:mod:`fireline.alerts.storage`). No ORM objects are built. The
+  ingest writer runs it on a connection of its own; :func:`apply_prepared`
+  runs it in an ORM session's transaction.
 
-:func:`apply` does both in the caller's transaction.
+:func:`apply` does both in the caller's session.
 """
 
 from __future__ import annotations

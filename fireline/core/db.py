@@ -26,9 +26,6 @@ from fireline.core.sqlite_writers import WriterConnection, WriterQueue, writer_q
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # An execution option: this transaction only reads (see Database.reading).
 READ_ONLY = "fireline_read_only"
-# An execution option: the caller took the writers' queue for this
-# transaction (see Database.transaction).
-_WRITER_LOCK_TAKEN = "fireline_writer_lock_taken"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -136,12 +133,8 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN")  # a WAL snapshot, alongside the writer
             return
         dbapi_connection: WriterConnection = connection.connection.dbapi_connection
-        handover: _Handover | None = connection.get_execution_options().get(_WRITER_LOCK_TAKEN)
-        if handover is not None:
-            handover.taken = True
-            dbapi_connection.hold(writers)
         # After the busy timeout, go on without it: SQLite's own wait decides.
-        elif writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+        if writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
             dbapi_connection.hold(writers)
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -149,13 +142,6 @@ def _configure_sqlite(engine: Engine) -> None:
             dbapi_connection.let_go()
             raise
         # The connection lets the lock go when its COMMIT or ROLLBACK is done.
-
-
-class _Handover:
-    """The writers' lock on its way from a caller to the transaction that
-    releases it."""
-
-    taken = False
 
 
 def _hold_what_is_loaded(sessions: sessionmaker[Session]) -> None:
@@ -222,31 +208,11 @@ class Database:
             session.close()
 
     @contextmanager
-    def transaction(self, *, writer_lock_taken: bool = False) -> Iterator[Session]:
-        """A session committed on success and rolled back on error.
-
-        ``writer_lock_taken``: the caller holds :attr:`writers` already (taken
-        without blocking, see :mod:`fireline.alerts.committer`); the
-        transaction begins at once and releases it when it ends, whatever
-        happens."""
-        if not writer_lock_taken or self.writers is None:
-            with self.session() as session:
-                yield session
-                session.commit()
-            return
-        handover = _Handover()
-        session = self.sessions()
-        try:
-            try:
-                # BEGIN now: the transaction owns the lock.
-                session.connection(execution_options={_WRITER_LOCK_TAKEN: handover})
-            finally:
-                if not handover.taken:
-                    self.writers.release()
+    def transaction(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on error."""
+        with self.session() as session:
             yield session
             session.commit()
-        finally:
-            session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()

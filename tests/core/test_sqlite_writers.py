@@ -106,26 +106,6 @@ def test_try_acquire_never_waits(tmp_path: Path) -> None:
             queue.release()
 
 
-def test_a_transaction_handed_the_lock_releases_it(tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'fireline.db'}")
-    try:
-        with db.engine.begin() as connection:
-            connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
-        assert db.writers is not None and db.writers.try_acquire()
-        with db.transaction(writer_lock_taken=True) as session:
-            session.connection().exec_driver_sql("INSERT INTO t VALUES (1)")
-        assert db.writers.try_acquire()  # released at commit
-        with pytest.raises(RuntimeError), db.transaction(writer_lock_taken=True) as session:
-            session.connection().exec_driver_sql("INSERT INTO t VALUES (2)")
-            raise RuntimeError("the caller fails half-way")
-        assert db.writers.try_acquire()  # released at rollback
-        db.writers.release()
-        with db.engine.connect() as connection:
-            assert connection.exec_driver_sql("SELECT n FROM t").scalars().all() == [1]
-    finally:
-        db.dispose()
-
-
 def test_the_lock_is_held_until_the_commit_is_made(tmp_path: Path) -> None:
     """SQLAlchemy's commit event comes before the COMMIT: a writer let in
     there would find SQLite's lock still taken."""
