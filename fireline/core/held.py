@@ -47,26 +47,11 @@ class HeldConnection:
         ``first``: a statement without parameters that the transaction runs
         first; PostgreSQL gets it with its BEGIN, in one round trip."""
         with self._lock:
+            if self.writers is None:
+                connection, cursor = self._begin_postgresql(first)
+            else:
+                connection, cursor = self._begin_sqlite(self.writers, writer_lock_taken, first)
             try:
-                connection = self._connection()
-            except BaseException:
-                if writer_lock_taken and self.writers is not None:
-                    self.writers.release()
-                raise
-            sqlite = self.writers is not None
-            # After the busy timeout, go on without it: SQLite's own wait decides.
-            if self.writers is not None and (
-                writer_lock_taken or self.writers.acquire(SQLITE_BUSY_TIMEOUT_MS / 1000)
-            ):
-                connection.hold(self.writers)
-            try:
-                cursor = connection.cursor()
-                if sqlite:
-                    cursor.execute("BEGIN IMMEDIATE")
-                    if first:
-                        cursor.execute(first)
-                else:  # the connection is in autocommit mode: it begins here
-                    cursor.execute(f"BEGIN; {first}" if first else "BEGIN")
                 yield cursor
                 cursor.close()
                 # A COMMIT whatever the connection's mode (psycopg asks the
@@ -74,15 +59,62 @@ class HeldConnection:
                 # lets the writers' lock go.
                 connection.commit()
             except BaseException:
-                # Roll back before closing: an SQLite connection closed while a
-                # failed statement is still prepared stays open until that
-                # statement is freed, holding the write lock.
-                with contextlib.suppress(Exception):
-                    connection.rollback()
-                if sqlite:
-                    connection.let_go()
-                self._discard()  # the next transaction starts on a fresh connection
+                self._abandon(connection)
                 raise
+
+    def _begin_sqlite(
+        self, writers: WriterQueue, lock_taken: bool, first: str | None
+    ) -> tuple[Any, Any]:
+        try:
+            connection = self._connection()
+        except BaseException:
+            if lock_taken:
+                writers.release()
+            raise
+        # After the busy timeout, go on without it: SQLite's own wait decides.
+        if lock_taken or writers.acquire(SQLITE_BUSY_TIMEOUT_MS / 1000):
+            connection.hold(writers)
+        try:
+            cursor = connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            if first:
+                cursor.execute(first)
+        except BaseException:
+            self._abandon(connection)
+            raise
+        return connection, cursor
+
+    def _begin_postgresql(self, first: str | None) -> tuple[Any, Any]:
+        """Begun on the connection kept; one that the server dropped while it
+        was kept (a restart, an idle timeout) is replaced once, as the pool's
+        pre-ping would have replaced it."""
+        statement = f"BEGIN; {first}" if first else "BEGIN"  # in autocommit mode
+        for attempt in (1, 2):
+            kept = self._proxy is not None
+            connection = self._connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(statement)
+                return connection, cursor
+            except Exception as exc:
+                dialect = self.engine.dialect
+                dropped = dialect.is_disconnect(exc, connection, None)  # type: ignore[arg-type]
+                self._abandon(connection)
+                if attempt == 2 or not kept or not dropped:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _abandon(self, connection: Any) -> None:
+        """A failed transaction's end: rolled back, the SQLite writers' lock
+        released, and the connection dropped, so the next starts afresh."""
+        # Roll back before closing: an SQLite connection closed while a failed
+        # statement is still prepared stays open until that statement is
+        # freed, holding the write lock.
+        with contextlib.suppress(Exception):
+            connection.rollback()
+        if self.writers is not None:
+            connection.let_go()
+        self._discard()
 
     def _connection(self) -> Any:
         if self._proxy is None:

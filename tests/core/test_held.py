@@ -4,10 +4,12 @@ failed transaction leaving nothing behind."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from fireline.core.db import Database
 from fireline.core.held import HeldConnection
@@ -105,3 +107,37 @@ def test_the_first_statement_is_part_of_the_transaction(db: Database) -> None:
         insert(cursor, 10)
     writer.close()
     assert rows(db) == [10, 11]
+
+
+def test_a_connection_the_server_dropped_is_replaced(postgres_url: str) -> None:
+    """The pool pings a connection before it hands it out; a kept one is not
+    handed out, so a transaction that finds it dropped (a server restart, an
+    idle timeout) begins again on a new one instead of failing."""
+    db = Database(postgres_url)
+    try:
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("CREATE TABLE t (n INTEGER UNIQUE)")
+        writer = held(db)
+        with writer.transaction() as cursor:
+            insert(cursor, 1)
+            backend = cursor.connection.info.backend_pid
+        with db.engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+            deadline = time.monotonic() + 10
+            while admin.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend}
+            ).scalar_one():
+                assert time.monotonic() < deadline, "the backend did not end"
+                time.sleep(0.05)
+        with writer.transaction() as cursor:
+            insert(cursor, 2)
+            assert cursor.connection.info.backend_pid != backend
+        with (
+            pytest.raises(Exception, match="division by zero"),
+            writer.transaction(first="SELECT 1 / 0"),
+        ):
+            pass  # an error that is not a dropped connection is not tried again
+        writer.close()
+        assert rows(db) == [1, 2]
+    finally:
+        db.dispose()
