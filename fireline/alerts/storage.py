@@ -22,8 +22,7 @@ from typing import Any
 import orjson
 
 from fireline.core.db import json_text
-from fireline.core.jobs.models import JobState
-from fireline.core.jobs.queue import WORKER_LIMIT
+from fireline.core.jobs.queue import new_job
 
 CHUNK = 500
 # SQLite binds at most 32,766 values in one statement: 18 columns x 1,024 rows.
@@ -247,23 +246,16 @@ class Statements:
     def enqueue_job(self, kind: str, payload: dict[str, Any], key: str, now: datetime) -> None:
         """A job due now, unless one with this idempotency key exists (what
         :func:`fireline.core.jobs.queue.enqueue` does, on the cursor)."""
-        form, stored_now = self.form, self.form.time(now)
+        job = new_job(kind=kind, payload=payload, now=now, idempotency_key=key)
+        form = self.form
+        job["payload"] = form.json(payload)
+        for name in ("due_at", "created_at", "updated_at"):
+            job[name] = form.time(job[name])
+        marks = ", ".join(form.json_mark if name == "payload" else form.mark for name in job)
         self.cursor.execute(
-            "INSERT INTO jobs (kind, payload, idempotency_key, state, due_at, attempts,"
-            " max_attempts, created_at, updated_at)"
-            f" VALUES ({form.mark}, {form.json_mark}, {', '.join([form.mark] * 7)})"
+            f"INSERT INTO jobs ({', '.join(job)}) VALUES ({marks})"
             " ON CONFLICT (idempotency_key) DO NOTHING",
-            (
-                kind,
-                form.json(payload),
-                key,
-                JobState.queued.value,
-                stored_now,
-                0,
-                WORKER_LIMIT,
-                stored_now,
-                stored_now,
-            ),
+            tuple(job.values()),
         )
 
     def update_alerts(self, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:

@@ -51,19 +51,14 @@ def enqueue(
     change that caused it commits. ``max_attempts=None`` leaves the limit to
     the worker's ``FIRELINE_JOB_MAX_ATTEMPTS``.
     """
-    if max_attempts is not None and max_attempts < 1:
-        raise ValueError("max_attempts must be at least 1")
-    values = {
-        "kind": kind,
-        "payload": payload,
-        "idempotency_key": idempotency_key,
-        "state": JobState.queued.value,
-        "due_at": due_at or now,
-        "attempts": 0,
-        "max_attempts": WORKER_LIMIT if max_attempts is None else max_attempts,
-        "created_at": now,
-        "updated_at": now,
-    }
+    values = new_job(
+        kind=kind,
+        payload=payload,
+        now=now,
+        due_at=due_at,
+        idempotency_key=idempotency_key,
+        max_attempts=max_attempts,
+    )
     doorbell.job_queued(session)
     if idempotency_key is None:
         job = Job(**values)
@@ -84,6 +79,32 @@ def enqueue(
         _note_due_now(session, created, now)
         return created
     return session.scalars(select(Job).where(Job.idempotency_key == idempotency_key)).one()
+
+
+def new_job(
+    *,
+    kind: str,
+    payload: dict[str, Any],
+    now: datetime,
+    due_at: datetime | None = None,
+    idempotency_key: str | None = None,
+    max_attempts: int | None = None,
+) -> dict[str, Any]:
+    """A new job's columns, for :func:`enqueue` and for writers that insert
+    jobs with their own statements (fireline.alerts.storage)."""
+    if max_attempts is not None and max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1")
+    return {
+        "kind": kind,
+        "payload": payload,
+        "idempotency_key": idempotency_key,
+        "state": JobState.queued.value,
+        "due_at": due_at or now,
+        "attempts": 0,
+        "max_attempts": WORKER_LIMIT if max_attempts is None else max_attempts,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _note_due_now(session: Session, job: Job, now: datetime) -> None:
