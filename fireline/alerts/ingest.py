@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fireline.alerts import changes, heartbeats
 from fireline.alerts.committer import CommitFailed, make_committer
-from fireline.alerts.keys import KeyDirectory, KnownIntegration, RateLimiter, hash_key
+from fireline.alerts.keys import KeyDirectory, KnownIntegration, hash_key
 from fireline.alerts.pipeline import Submission
 from fireline.alerts.shape import AlertIn, SourceError
 from fireline.alerts.sources import alertmanager, generic, grafana, pagerduty
@@ -37,6 +37,7 @@ from fireline.alerts.sources.common import replace_nul
 from fireline.core.clock import Clock
 from fireline.core.config import Settings
 from fireline.core.db import Database
+from fireline.core.ratelimit import RateLimiter
 
 log = logging.getLogger("fireline.alerts")
 PREFIXES = ("/v2/enqueue", "/v2/change/enqueue", "/ingest", "/ping/")

@@ -83,24 +83,3 @@ class KeyDirectory:
     def forget(self, key_hash: str) -> None:
         with self._lock:
             self._cache.pop(key_hash, None)
-
-
-class RateLimiter:
-    """A token bucket per integration, refilled continuously; per process."""
-
-    def __init__(self) -> None:
-        self._buckets: dict[int, tuple[float, float]] = {}
-
-    def take(self, integration_id: int, per_minute: int, cost: int = 1) -> float:
-        """0 when allowed, else the seconds to wait before retrying."""
-        if per_minute <= 0:
-            return 0.0
-        rate = per_minute / 60.0
-        now = time.monotonic()
-        tokens, last = self._buckets.get(integration_id, (float(per_minute), now))
-        tokens = min(float(per_minute), tokens + (now - last) * rate)
-        if tokens >= cost:
-            self._buckets[integration_id] = (tokens - cost, now)
-            return 0.0
-        self._buckets[integration_id] = (tokens, now)
-        return (cost - tokens) / rate

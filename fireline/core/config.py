@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     session_hours: int = 12
     login_max_failures: int = Field(default=5, description="Failed logins allowed per window")
     login_window_seconds: int = 900
+    status_subscribe_per_hour: int = Field(
+        default=10, description="Subscriptions one client may ask for on the public status page"
+    )
     worker_poll_seconds: float = 1.0
     worker_batch: int = 10
     job_lease_seconds: int = Field(

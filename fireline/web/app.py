@@ -45,6 +45,7 @@ from fireline.core.health import router as health_router
 from fireline.core.jobs.api import router as jobs_router
 from fireline.core.jobs.worker import BackgroundWorker
 from fireline.core.metrics import Metrics, MetricsMiddleware
+from fireline.core.ratelimit import RateLimiter
 from fireline.core.sqlite_checkpoints import Checkpointer
 from fireline.core.sqlite_writers import database_file
 from fireline.exercises.api import router as exercises_api_router
@@ -139,6 +140,7 @@ def create_app(
     app.state.plan = plan
     app.state.metrics = Metrics(db)
     app.state.ingest = ingest
+    app.state.subscribe_rates = RateLimiter()  # the status page's public form
     app.state.metrics.register(IngestCollector(ingest))
 
     install_error_handlers(app, render_html=error_page)

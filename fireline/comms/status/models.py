@@ -209,4 +209,6 @@ class Subscriber(Base):
     # (see subscriptions.py); a new one voids every link sent before.
     nonce: Mapped[str] = mapped_column(String(32))
     confirmed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When the last confirmation mail was queued: another waits a while.
+    confirm_sent_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime]

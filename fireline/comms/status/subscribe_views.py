@@ -1,6 +1,9 @@
 """Public pages to subscribe to the status page's updates, confirm, and leave.
 
 No login: a subscriber proves who they are with the link mailed to them.
+Each client address may ask for FIRELINE_STATUS_SUBSCRIBE_PER_HOUR
+subscriptions an hour (per server process), so that a script cannot fill the
+subscriber list or the mail queue.
 Confirming and leaving take a POST (a button on the page the link opens),
 so that mail scanners that open every link change nothing; a mail client's
 one-click unsubscribe (RFC 8058) POSTs to the same address.
@@ -8,6 +11,7 @@ one-click unsubscribe (RFC 8058) POSTs to the same address.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +30,7 @@ from fireline.web.templating import render
 
 router = APIRouter(prefix="/status", include_in_schema=False)
 MAX_FIELD = 2000
+HOUR = 3600.0
 
 
 def _components(session: Session) -> list[tuple[str, list[Component]]]:
@@ -60,13 +65,33 @@ def subscribe_form(
 
 @router.post("/subscribe")
 async def subscribe(
-    request: Request, session: Session = Depends(get_session), now: datetime = Depends(get_now)
+    request: Request,
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+    settings: Settings = Depends(get_settings_dep),
 ) -> Response:
     form = await request.form()
     how = str(form.get("kind") or "email")
     chosen = [str(c)[:64] for c in form.getlist("component")]
     values = {"kind": how, "email": str(form.get("email") or "")[:MAX_FIELD]}
     values["url"] = str(form.get("url") or "")[:MAX_FIELD]
+    client = request.client.host if request.client else "unknown"
+    limit = settings.status_subscribe_per_hour
+    wait = request.app.state.subscribe_rates.take(client, limit, HOUR)
+    if wait:
+        minutes = max(1, math.ceil(wait / 60))
+        page = _page(
+            request,
+            session,
+            now,
+            "subscribe.html",
+            groups=_components(session),
+            form={**values, "components": chosen},
+            error=f"Too many subscriptions from your address; try again in {minutes} minutes.",
+            status_code=429,
+        )
+        page.headers["Retry-After"] = str(math.ceil(wait))
+        return page
     try:
         if how == "webhook":
             subscriptions.subscribe_webhook(session, now, url=values["url"], components=chosen)

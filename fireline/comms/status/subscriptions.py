@@ -8,6 +8,9 @@ key. Nothing secret is stored, a token cannot be forged or turned from
 
 Asking to subscribe an address answers the same whether or not it is
 subscribed already, so the form cannot tell a stranger who reads the page.
+Nor can the form be used to flood someone's inbox: an address gets at most
+one confirmation mail every CONFIRM_RESEND_AFTER, however often it is
+entered (the public form also limits each client: subscribe_views).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +36,7 @@ UNSUBSCRIBE = "unsubscribe"
 CONFIRM_JOB = "status.confirm"
 _CONTEXT = b"fireline status subscriber\x00"
 MAX_COMPONENTS = 200
+CONFIRM_RESEND_AFTER = timedelta(minutes=15)
 
 
 class InvalidLink(ValueError):
@@ -88,7 +92,8 @@ def subscribe_email(
 ) -> Subscriber:
     """Ask ``address`` to confirm. A confirmed subscriber is left as it is
     (nothing is sent: changing what someone receives takes their own link);
-    an unconfirmed one gets a fresh confirmation mail."""
+    an unconfirmed one gets a fresh confirmation mail, unless one was queued
+    less than CONFIRM_RESEND_AFTER ago."""
     try:
         email = channel("email").validate_target({"address": address})["address"]
     except TargetInvalid as exc:
@@ -107,6 +112,10 @@ def subscribe_email(
         session.flush()
     else:
         subscriber.component_codes = codes
+        sent = subscriber.confirm_sent_at
+        if sent is not None and now - sent < CONFIRM_RESEND_AFTER:
+            return subscriber
+    subscriber.confirm_sent_at = now
     queue.enqueue(session, kind=CONFIRM_JOB, payload={"subscriber_id": subscriber.id}, now=now)
     return subscriber
 

@@ -20,6 +20,7 @@ from fireline.comms.status.models import Component, PublicIncident, Subscriber
 from fireline.core.clock import FixedClock
 from fireline.core.config import Settings
 from fireline.core.db import Database
+from fireline.web.app import create_app
 from tests.alerts.conftest import run_jobs
 from tests.comms.conftest import Mailbox, Receiver
 from tests.conftest import Persona
@@ -175,6 +176,49 @@ def test_subscribing_again_tells_a_stranger_nothing_and_sends_nothing(
     assert again.replace("ana@example.com", "X") == fresh.replace("bo@example.com", "X")
     run_jobs()
     assert [m["To"] for m in mails(mailbox)] == ["bo@example.com"]
+
+
+def test_an_address_gets_one_confirmation_mail_per_quarter_hour(
+    client: TestClient, db: Database, clock: FixedClock, mailbox: Mailbox, run_jobs
+) -> None:  # type: ignore[no-untyped-def]
+    """Entering someone's address again and again does not flood their inbox."""
+    for _ in range(3):
+        subscribe(client, "ana@example.com")
+    run_jobs()
+    assert [m["To"] for m in mails(mailbox)] == ["ana@example.com"]
+    clock.advance(minutes=14)
+    subscribe(client, "ana@example.com")
+    run_jobs()
+    assert len(mails(mailbox)) == 1
+    clock.advance(minutes=1)
+    subscribe(client, "ana@example.com")
+    run_jobs()
+    assert [m["To"] for m in mails(mailbox)] == ["ana@example.com"] * 2
+    path = link(text_of(mails(mailbox)[1]), "subscribe/confirm")
+    assert client.post(path).status_code == 200
+    with db.session() as session:
+        [subscriber] = session.scalars(select(Subscriber))
+        assert subscriber.confirmed_at is not None
+
+
+def test_the_public_form_limits_each_client(
+    settings: Settings, db: Database, clock: FixedClock
+) -> None:
+    limited = settings.model_copy(update={"status_subscribe_per_hour": 3})
+    with TestClient(create_app(limited, database=db, clock=clock)) as client:
+        for n in range(3):
+            subscribe(client, f"user{n}@example.com")
+        response = client.post(
+            "/status/subscribe", data={"kind": "webhook", "url": "https://hooks.example/x"}
+        )
+        assert response.status_code == 429
+        assert "Too many subscriptions from your address; try again in 20 minutes" in response.text
+        assert 1190 <= int(response.headers["Retry-After"]) <= 1200
+        assert 'value="https://hooks.example/x"' in response.text  # what was typed is kept
+    with db.session() as session:
+        assert sorted(s.target for s in session.scalars(select(Subscriber))) == [
+            f"user{n}@example.com" for n in range(3)
+        ]
 
 
 def test_links_cannot_be_forged_or_used_for_another_purpose(
