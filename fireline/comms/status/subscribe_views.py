@@ -80,6 +80,7 @@ async def subscribe(
     wait = request.app.state.subscribe_rates.take(client, limit, HOUR)
     if wait:
         minutes = max(1, math.ceil(wait / 60))
+        later = f"{minutes} minute" + ("s" if minutes > 1 else "")
         page = _page(
             request,
             session,
@@ -87,7 +88,7 @@ async def subscribe(
             "subscribe.html",
             groups=_components(session),
             form={**values, "components": chosen},
-            error=f"Too many subscriptions from your address; try again in {minutes} minutes.",
+            error=f"Too many subscriptions from your address; try again in {later}.",
             status_code=429,
         )
         page.headers["Retry-After"] = str(math.ceil(wait))
