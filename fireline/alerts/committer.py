@@ -46,6 +46,7 @@ from fireline.alerts import pipeline
 from fireline.alerts.pipeline import IntegrationState, Outcome, PreparedSubmission, Submission
 from fireline.alerts.routing import Context
 from fireline.alerts.storage import Statements, stored_form
+from fireline.core import pglocks
 from fireline.core.clock import Clock
 from fireline.core.db import SQLITE_BUSY_TIMEOUT_MS, Database
 from fireline.core.held import HeldConnection
@@ -93,7 +94,7 @@ class GroupCommitter:
         self._held = HeldConnection(db.engine, db.writers)
         # SQLite's BEGIN IMMEDIATE already admits one writer at a time.
         self._lock_statement = (
-            None if self._form.sqlite else f"SELECT pg_advisory_xact_lock({pipeline.ALERTS_LOCK})"
+            None if self._form.sqlite else pglocks.xact_lock(pipeline.ALERTS_LOCK)
         )
         # The integrations as the last transaction read them: a batch is
         # prepared with these, and prepared again if the transaction finds

@@ -48,6 +48,7 @@ from fireline.alerts.routing import (
 from fireline.alerts.shape import SEVERITY_RANK, Action, AlertIn, Severity
 from fireline.alerts.storage import ALERT_COLUMNS, Statements, StoredForm, stored_form
 from fireline.catalog.models import Service
+from fireline.core import pglocks
 from fireline.core.db import Database
 from fireline.core.jobs import queue
 
@@ -161,7 +162,7 @@ def lock_alerts(session: Session) -> None:
     transaction = session.get_transaction()
     if transaction is not None and session.info.get(_LOCKED_IN) is transaction:
         return
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ALERTS_LOCK})
+    session.execute(text(pglocks.xact_lock(ALERTS_LOCK)))
     session.info[_LOCKED_IN] = session.get_transaction()
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import String, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from fireline.core import pglocks
 from fireline.core.db import Base
 
 GENESIS_HASH = "0" * 64
@@ -132,7 +133,7 @@ def chain_hash(prev_hash: str, record: dict[str, Any]) -> str:
 
 def _lock_chain(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK_ID})
+        session.execute(text(pglocks.xact_lock(AUDIT_LOCK_ID)))
 
 
 def record(

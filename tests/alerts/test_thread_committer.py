@@ -24,13 +24,18 @@ from tests.alerts.conftest import database_with_pagerduty, numbered_alert
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
+# The alerts' lock as fireline.core.pglocks names it, held across transactions.
+SESSION_LOCK = "SELECT pg_advisory_lock(:key, hashtext(current_schema()))"
+SESSION_UNLOCK = "SELECT pg_advisory_unlock(:key, hashtext(current_schema()))"
+
+
 def waiting_for_the_lock(db: Database) -> int:
     with db.engine.connect() as connection:
         return int(
             connection.execute(
                 text(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-                    " AND NOT granted AND objid = :key"
+                    " AND NOT granted AND classid = :key"
                 ),
                 {"key": ALERTS_LOCK},
             ).scalar_one()
@@ -66,12 +71,12 @@ def test_requests_that_queue_while_another_process_holds_the_lock_join_the_trans
 
     async def scenario() -> list[int]:
         with db.engine.connect() as other_process:
-            other_process.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ALERTS_LOCK})
+            other_process.execute(text(SESSION_LOCK), {"key": ALERTS_LOCK})
             first = send(0)
             await until(lambda: waiting_for_the_lock(db) >= 1)
             rest = [send(n) for n in range(1, 10)]
             await asyncio.sleep(0.1)  # all nine queued behind the waiting transaction
-            other_process.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ALERTS_LOCK})
+            other_process.execute(text(SESSION_UNLOCK), {"key": ALERTS_LOCK})
             outcomes = await asyncio.gather(first, *rest)
         return [outcome.accepted for outcome in outcomes]
 
