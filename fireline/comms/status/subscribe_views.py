@@ -75,22 +75,28 @@ async def subscribe(
     chosen = [str(c)[:64] for c in form.getlist("component")]
     values = {"kind": how, "email": str(form.get("email") or "")[:MAX_FIELD]}
     values["url"] = str(form.get("url") or "")[:MAX_FIELD]
-    client = request.client.host if request.client else "unknown"
-    limit = settings.status_subscribe_per_hour
-    wait = request.app.state.subscribe_rates.take(client, limit, HOUR)
-    if wait:
-        minutes = max(1, math.ceil(wait / 60))
-        later = f"{minutes} minute" + ("s" if minutes > 1 else "")
-        page = _page(
+
+    def refused(message: str, status: int, field: str | None = None) -> Response:
+        """The form again, with what was typed and why it was refused."""
+        return _page(
             request,
             session,
             now,
             "subscribe.html",
             groups=_components(session),
             form={**values, "components": chosen},
-            error=f"Too many subscriptions from your address; try again in {later}.",
-            status_code=429,
+            error=message,
+            error_field=field,
+            status_code=status,
         )
+
+    client = request.client.host if request.client else "unknown"
+    limit = settings.status_subscribe_per_hour
+    wait = request.app.state.subscribe_rates.take(client, limit, HOUR)
+    if wait:
+        minutes = max(1, math.ceil(wait / 60))
+        later = f"{minutes} minute" + ("s" if minutes > 1 else "")
+        page = refused(f"Too many subscriptions from your address; try again in {later}.", 429)
         page.headers["Retry-After"] = str(math.ceil(wait))
         return page
     try:
@@ -102,17 +108,7 @@ async def subscribe(
             raise InvalidInput("expected email or webhook", field="kind")
     except InvalidInput as exc:
         session.rollback()
-        return _page(
-            request,
-            session,
-            now,
-            "subscribe.html",
-            groups=_components(session),
-            form={**values, "components": chosen},
-            error=exc.message,
-            error_field=exc.field,
-            status_code=422,
-        )
+        return refused(exc.message, 422, exc.field)
     session.commit()
     return _page(request, session, now, "subscribed.html", kind=how, form=values)
 
