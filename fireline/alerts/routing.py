@@ -3,12 +3,13 @@ and whether a silence or a maintenance window keeps it from paging."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from fireline.alerts.matchers import Matcher, matches_all
-from fireline.alerts.shape import AlertIn, Severity
+from fireline.alerts.shape import MAX_GROUP_KEY, AlertIn, Severity
 
 HIGH_URGENCY = frozenset({Severity.critical, Severity.error})
 
@@ -88,8 +89,18 @@ def route(rules: Iterable[Rule], integration_id: int, service_id: int, alert: Al
 def group_key(group_by: Sequence[str], alert: AlertIn) -> str:
     """The integration's labels when it names some, else the source's own group."""
     if group_by:
-        return ",".join(f"{name}={alert.labels.get(name, '')}" for name in group_by)
-    return alert.group_hint or ""
+        key = ",".join(f"{name}={alert.labels.get(name, '')}" for name in group_by)
+    else:
+        key = alert.group_hint or ""
+    return key if len(key) <= MAX_GROUP_KEY else _shortened(key)
+
+
+def _shortened(key: str) -> str:
+    """A key too long to store (long label values, or Alertmanager's own
+    group key for a route grouping by many labels): its start, still
+    readable, and a digest of all of it, so that different keys stay apart."""
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return f"{key[: MAX_GROUP_KEY - len(digest) - 3]}...{digest}"
 
 
 def silenced_by(context: Context, service_id: int, alert: AlertIn, now: datetime) -> str | None:

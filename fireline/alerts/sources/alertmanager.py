@@ -16,6 +16,7 @@ from typing import Any
 
 from fireline.alerts.shape import (
     MAX_DEDUP_KEY,
+    MAX_SOURCE,
     Action,
     AlertIn,
     Link,
@@ -120,7 +121,7 @@ def _dedup_key(fingerprint: object, labels: dict[str, str]) -> str:
 
 def _source(labels: dict[str, str], context: dict[str, Any]) -> str:
     found = labels.get("instance") or labels.get("job") or context.get("externalURL")
-    return found if isinstance(found, str) else ""
+    return found[:MAX_SOURCE] if isinstance(found, str) else ""
 
 
 def _links(item: dict[str, Any]) -> list[Link]:

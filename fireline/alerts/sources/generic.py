@@ -16,6 +16,7 @@ from jmespath.parser import ParsedResult
 from fireline.alerts.shape import (
     MAX_DEDUP_KEY,
     MAX_LABEL_VALUE,
+    MAX_SOURCE,
     MAX_SUMMARY,
     Action,
     AlertIn,
@@ -154,7 +155,7 @@ def _alert(item: object, mapping: Mapping, where: str) -> AlertIn:
         action=_action(mapping.search("status", item), mapping),
         severity=severity_from_word(_scalar(mapping.search("severity", item))),
         summary=summary,
-        source=(_scalar(mapping.search("source", item)) or "")[:MAX_SUMMARY],
+        source=(_scalar(mapping.search("source", item)) or "")[:MAX_SOURCE],
         labels=labels,
         links=_links(mapping.search("links", item)),
         group_hint=group or None,
@@ -256,6 +257,8 @@ def parse_change(body: object, now: datetime) -> ChangeIn:
     source = body.get("source", "")
     if not isinstance(source, str):
         raise SourceError("expected a string", "source")
+    if len(source) > MAX_SOURCE:
+        raise SourceError(f"at most {MAX_SOURCE} characters", "source")
     details = body.get("details", {})
     if not isinstance(details, dict):
         raise SourceError("expected an object", "details")

@@ -12,6 +12,8 @@ from typing import Any
 
 from fireline.alerts.shape import (
     MAX_DEDUP_KEY,
+    MAX_LABEL_VALUE,
+    MAX_SOURCE,
     MAX_SUMMARY,
     Action,
     AlertIn,
@@ -169,10 +171,12 @@ def _payload_labels(payload: dict[str, Any], errors: list[str]) -> dict[str, str
         value = payload.get(name)
         if value is None:
             continue
-        if isinstance(value, str):
-            labels[name] = value
-        else:
+        if not isinstance(value, str):
             errors.append(f"'payload.{name}' must be a string")
+        elif len(value) > MAX_LABEL_VALUE:
+            errors.append(f"'payload.{name}' is longer than {MAX_LABEL_VALUE} characters")
+        else:
+            labels[name] = value
     return labels
 
 
@@ -253,6 +257,9 @@ def _change_source(payload: dict[str, Any], errors: list[str]) -> str:
     source = payload.get("source")
     if source is not None and not isinstance(source, str):
         errors.append("'payload.source' must be a string")
+        return ""
+    if source and len(source) > MAX_SOURCE:
+        errors.append(f"'payload.source' is longer than {MAX_SOURCE} characters")
         return ""
     return source or ""
 
