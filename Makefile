@@ -35,7 +35,7 @@ lint: $(VENV)/.dev-installed
 
 ## test: install the development dependencies, lint, and run the whole suite
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 clean:
 	rm -rf $(VENV) var test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -69,7 +69,9 @@ def tls_server(app: FastAPI, tmp_path: Path) -> Iterator[tuple[str, ssl.SSLConte
     try:
         yield f"https://127.0.0.1:{port}", ssl.create_default_context(cafile=str(cert))
     finally:
-        server.should_exit = True
+        # The client keeps its connection open: without force_exit the
+        # server waits for it until the join gives up (10 s).
+        server.should_exit = server.force_exit = True
         thread.join(timeout=10)
 
 
