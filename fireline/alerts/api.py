@@ -35,6 +35,8 @@ from fireline.core.deps import (
     require_responder,
     require_viewer,
 )
+from fireline.incidents.api import get_plan
+from fireline.plan.schema import Plan
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
@@ -529,9 +531,14 @@ def create_rule(
     principal: Principal = Depends(require_manager),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
+    plan: Plan = Depends(get_plan),
 ) -> RuleOut:
     row = service.create_rule(
-        session, actor=principal.actor, now=now, spec=service.RuleSpec(**body.model_dump())
+        session,
+        actor=principal.actor,
+        now=now,
+        spec=service.RuleSpec(**body.model_dump()),
+        plan=plan,
     )
     session.commit()
     return RuleOut.of(row)

@@ -34,6 +34,7 @@ from fireline.catalog.models import Service
 from fireline.core.audit import Actor
 from fireline.core.deps import Principal, principal_of
 from fireline.people.models import Team, User
+from fireline.plan.loader import default_plan
 
 ACTOR = Actor.system("fireline demo")
 PROMETHEUS = "Prometheus Alertmanager"
@@ -104,6 +105,7 @@ def seed_alerts(session: Session, now: datetime) -> bool:
             urgency="high",
             escalation_policy="platform-dba",
         ),
+        plan=default_plan(),  # the rule declares nothing, so any plan does
     )
     if person is not None:
         alerts.add_maintenance(

@@ -3,7 +3,7 @@ maintenance windows. One transaction per use case; the caller commits."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,7 +36,9 @@ from fireline.core.audit import Actor
 from fireline.core.deps import Principal
 from fireline.core.errors import Conflict, InvalidInput, NotFound
 from fireline.core.ids import as_row_id
+from fireline.incidents.queries import resolve_severity, resolve_type
 from fireline.oncall import paging
+from fireline.plan.schema import Plan
 
 KINDS = ("alertmanager", "grafana", "pagerduty", "generic", "heartbeat", "change")
 URGENCIES = ("high", "low")
@@ -381,8 +383,11 @@ class RuleSpec:
     position: int | None = None
 
 
-def create_rule(session: Session, *, actor: Actor, now: datetime, spec: RuleSpec) -> RoutingRule:
-    values = _rule_values(session, spec)
+def create_rule(
+    session: Session, *, actor: Actor, now: datetime, spec: RuleSpec, plan: Plan
+) -> RoutingRule:
+    """``plan`` knows the severities and incident types a rule may declare."""
+    values = _rule_values(session, spec, plan)
     position = spec.position
     if position is None:
         last = session.scalar(select(RoutingRule.position).order_by(RoutingRule.position.desc()))
@@ -403,7 +408,7 @@ def create_rule(session: Session, *, actor: Actor, now: datetime, spec: RuleSpec
     return row
 
 
-def _rule_values(session: Session, spec: RuleSpec) -> dict[str, Any]:
+def _rule_values(session: Session, spec: RuleSpec, plan: Plan) -> dict[str, Any]:
     if not spec.name.strip():
         raise InvalidInput("a name is required", field="name")
     matchers = _matchers(spec.matchers, field="matchers", allow_empty=True)
@@ -428,9 +433,25 @@ def _rule_values(session: Session, spec: RuleSpec) -> dict[str, Any]:
         "urgency": spec.urgency,
         "escalation_policy": spec.escalation_policy or None,
         "incident_action": spec.incident_action,
-        "incident_severity": spec.incident_severity,
-        "incident_type": spec.incident_type,
+        # Checked now: a rule naming what the plan lacks would fail only when
+        # its alert fires, the moment its incident is needed.
+        "incident_severity": _in_plan(
+            resolve_severity, plan, spec.incident_severity, "incident_severity"
+        ),
+        "incident_type": _in_plan(resolve_type, plan, spec.incident_type, "incident_type"),
     }
+
+
+def _in_plan(
+    resolve: Callable[[Plan, str], str], plan: Plan, value: str | None, field: str
+) -> str | None:
+    """The plan's own key for a severity or type, with errors naming the rule's field."""
+    if not value:
+        return None
+    try:
+        return resolve(plan, value)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field=field) from None
 
 
 def delete_rule(session: Session, *, actor: Actor, now: datetime, rule_id: int) -> None:

@@ -628,7 +628,7 @@ def create_rule(
             incident_type=values["incident_type"] or None,
             position=_number(form, "position"),
         )
-        service.create_rule(session, actor=principal.actor, now=now, spec=spec)
+        service.create_rule(session, actor=principal.actor, now=now, spec=spec, plan=plan)
     except AppError as exc:
         session.rollback()
         default = "integration" if "integration" in exc.message else "service"

@@ -92,6 +92,34 @@ def test_bad_rules_and_silences_name_the_field(
         headers=headers,
     )
     assert no_sev.status_code == 422 and no_sev.json()["error"]["field"] == "incident_severity"
+    # What the plan lacks is refused now, not when the rule's alert fires.
+    for field, value, expected in (
+        ("incident_severity", "SEV9", "unknown severity 'SEV9'; expected one of SEV1"),
+        ("incident_type", "x" * 5000, "incident type 'xxx"),
+    ):
+        declares = {"incident_severity": "SEV2", "incident_type": "outage", field: value}
+        unknown = client.post(
+            "/api/v1/routing-rules",
+            json={"name": "x", "matchers": "a=b", "incident_action": "declare", **declares},
+            headers=headers,
+        )
+        assert unknown.status_code == 422, unknown.text
+        assert unknown.json()["error"]["field"] == field
+        assert unknown.json()["error"]["message"].startswith(expected)
+    shorthand = client.post(
+        "/api/v1/routing-rules",
+        json={
+            "name": "x",
+            "incident_action": "declare",
+            "incident_severity": "2",
+            "incident_type": "Outage",
+        },
+        headers=headers,
+    )
+    assert (shorthand.json()["incident_severity"], shorthand.json()["incident_type"]) == (
+        "SEV2",
+        "service_outage",
+    )
     backwards = client.post(
         "/api/v1/silences",
         json={"matchers": "a=b", "ends_at": "2020-01-01T00:00:00Z", "comment": "x"},
