@@ -49,6 +49,11 @@ MAX_SILENCE = timedelta(days=365)
 # Alertmanager and Grafana repeat firing alerts (every 4 hours by default), so
 # a day of silence means the rule is gone; generic webhooks often never send a
 # resolve at all. PagerDuty clients resolve explicitly, as PagerDuty expects.
+# Upper bounds: beyond them a value is a typo, and past 2**31 PostgreSQL's
+# integer columns refuse it (or, for a heartbeat, the date overflows).
+YEAR_MINUTES = 365 * 24 * 60
+MAX_RATE_PER_MINUTE = 1_000_000
+MAX_RULE_POSITION = 1_000_000_000
 DEFAULT_QUIET_MINUTES = {"alertmanager": 24 * 60, "grafana": 24 * 60, "generic": 4 * 60}
 
 
@@ -77,10 +82,9 @@ def create_integration(
     service = find_service(session, spec.service)
     mapping = _check_mapping(spec.kind, spec.mapping)
     group_by = _check_group_by(spec.group_by)
-    if spec.auto_resolve_minutes is not None and spec.auto_resolve_minutes < 1:
-        raise InvalidInput("expected at least 1 minute, or nothing", field="auto_resolve_minutes")
-    if spec.rate_limit_per_minute is not None and spec.rate_limit_per_minute < 0:
-        raise InvalidInput("expected 0 (no limit) or more", field="rate_limit_per_minute")
+    _check_quiet_minutes(spec.auto_resolve_minutes)
+    if spec.rate_limit_per_minute is not None:
+        _check_rate(spec.rate_limit_per_minute)
     key = new_key()
     row = Integration(
         service_id=service.id,
@@ -120,10 +124,9 @@ def _add_heartbeat(
 ) -> None:
     period = spec.heartbeat_period_seconds or 300
     grace = spec.heartbeat_grace_seconds if spec.heartbeat_grace_seconds is not None else 60
-    if period < 10:
-        raise InvalidInput("expected at least 10 seconds", field="heartbeat_period_seconds")
-    if grace < 0:
-        raise InvalidInput("expected 0 or more seconds", field="heartbeat_grace_seconds")
+    year = YEAR_MINUTES * 60
+    _within(period, 10, year, "expected 10 seconds to a year", "heartbeat_period_seconds")
+    _within(grace, 0, year, "expected 0 seconds to a year", "heartbeat_grace_seconds")
     heartbeat = Heartbeat(
         integration_id=integration.id, period_seconds=period, grace_seconds=grace, status="new"
     )
@@ -131,6 +134,24 @@ def _add_heartbeat(
     session.add(heartbeat)
     session.flush()
     schedule_check(session, heartbeat, now)
+
+
+def _check_quiet_minutes(value: int | None) -> int | None:
+    if value is not None:
+        message = "expected 1 minute to a year (525600), or nothing"
+        _within(value, 1, YEAR_MINUTES, message, "auto_resolve_minutes")
+    return value
+
+
+def _check_rate(value: int | None) -> int:
+    message = f"expected 0 (no limit) to {MAX_RATE_PER_MINUTE:,}"
+    return _within(value, 0, MAX_RATE_PER_MINUTE, message, "rate_limit_per_minute")
+
+
+def _within(value: int | None, low: int, high: int, message: str, field: str) -> int:
+    if value is None or not low <= value <= high:
+        raise InvalidInput(message, field=field)
+    return value
 
 
 def _check_mapping(kind: str, mapping: dict[str, Any] | None) -> dict[str, Any]:
@@ -206,17 +227,9 @@ def update_integration(
     if "mapping" in changes:
         integration.mapping = _check_mapping(integration.kind, changes["mapping"])
     if "auto_resolve_minutes" in changes:
-        value = changes["auto_resolve_minutes"]
-        if value is not None and value < 1:
-            raise InvalidInput(
-                "expected at least 1 minute, or nothing", field="auto_resolve_minutes"
-            )
-        integration.auto_resolve_minutes = value
+        integration.auto_resolve_minutes = _check_quiet_minutes(changes["auto_resolve_minutes"])
     if "rate_limit_per_minute" in changes:
-        value = changes["rate_limit_per_minute"]
-        if value is None or value < 0:
-            raise InvalidInput("expected 0 (no limit) or more", field="rate_limit_per_minute")
-        integration.rate_limit_per_minute = value
+        integration.rate_limit_per_minute = _check_rate(changes["rate_limit_per_minute"])
     if changes.get("name"):
         integration.name = str(changes["name"]).strip()[:200]
     audit.record(
@@ -389,7 +402,10 @@ def create_rule(
     """``plan`` knows the severities and incident types a rule may declare."""
     values = _rule_values(session, spec, plan)
     position = spec.position
-    if position is None:
+    if position is not None:
+        limit = MAX_RULE_POSITION
+        _within(position, -limit, limit, f"expected -{limit:,} to {limit:,}", "position")
+    else:
         last = session.scalar(select(RoutingRule.position).order_by(RoutingRule.position.desc()))
         position = (last or 0) + 10
     row = RoutingRule(position=position, created_at=now, updated_at=now, **values)

@@ -78,6 +78,52 @@ def test_routing_rule_moves_the_alert_and_declares_an_incident(
     )
 
 
+def test_numbers_out_of_range_are_refused_by_field(
+    client: TestClient, personas: dict[str, Persona], services: list[str]
+) -> None:
+    """A huge heartbeat period overflowed the date of its next deadline (a
+    500); other huge numbers were stored on SQLite and refused by PostgreSQL's
+    integer columns without a field."""
+    headers = personas["manager"].headers
+    huge = 10**12
+    for kind, field, value in (
+        ("alertmanager", "auto_resolve_minutes", huge),
+        ("alertmanager", "rate_limit_per_minute", huge),
+        ("alertmanager", "rate_limit_per_minute", -1),
+        ("heartbeat", "heartbeat_period_seconds", huge),
+        ("heartbeat", "heartbeat_grace_seconds", huge),
+        ("heartbeat", "heartbeat_period_seconds", 5),
+    ):
+        refused = client.post(
+            "/api/v1/integrations",
+            json={"service": "api", "kind": kind, field: value},
+            headers=headers,
+        )
+        assert refused.status_code == 422, (field, value, refused.text)
+        assert refused.json()["error"]["field"] == field
+    year = client.post(
+        "/api/v1/integrations",
+        json={"service": "api", "kind": "heartbeat", "heartbeat_period_seconds": 365 * 86400},
+        headers=headers,
+    )
+    assert year.status_code == 201, year.text
+    integration = client.post(
+        "/api/v1/integrations", json={"service": "api", "kind": "grafana"}, headers=headers
+    ).json()
+    patched = client.patch(
+        f"/api/v1/integrations/{integration['id']}",
+        json={"auto_resolve_minutes": huge},
+        headers=headers,
+    )
+    assert patched.status_code == 422 and patched.json()["error"]["field"] == "auto_resolve_minutes"
+    rule = client.post(
+        "/api/v1/routing-rules", json={"name": "x", "position": huge}, headers=headers
+    )
+    assert rule.status_code == 422 and rule.json()["error"]["field"] == "position"
+    listed = client.get("/api/v1/integrations", headers=headers).json()
+    assert len(listed) == 2  # the year-long heartbeat and the Grafana integration
+
+
 def test_bad_rules_and_silences_name_the_field(
     client: TestClient, personas: dict[str, Persona], services: list[str]
 ) -> None:

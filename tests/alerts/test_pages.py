@@ -337,7 +337,10 @@ def test_integration_form_errors_sit_beside_their_field(
     )
     assert heartbeat.status_code == 422
     assert 'id="integration-heartbeat_period_seconds-error"' in heartbeat.text
-    assert "at least 10 seconds" in heartbeat.text and 'value="nightly backup"' in heartbeat.text
+    assert (
+        "expected 10 seconds to a year" in heartbeat.text
+        and 'value="nightly backup"' in heartbeat.text
+    )
     not_a_number = client.post(
         "/alerts/integrations",
         data={
