@@ -596,3 +596,83 @@ def test_payload_text_is_escaped(
         assert "<script>alert" not in page and "&lt;script&gt;alert(1)" in page
     group = client.get("/alerts/AG-1").text
     assert 'href="javascript:' not in group and 'href="https://x.test"' in group
+
+
+def test_odd_form_input_never_makes_a_500(
+    client: TestClient, personas: dict[str, Persona], pd_key: str, db: Database
+) -> None:
+    send(client, pd_key)
+    sign_in(client, "manager@example.com")
+    token = page_token(client, "/alerts/integrations")
+    generic = client.post(
+        "/api/v1/integrations",
+        json={"service": "api", "kind": "generic"},
+        headers=personas["manager"].headers,
+    ).json()["id"]
+    odd_values = (
+        "\x00",
+        "9" * 40,
+        "x" * 30_000,
+        "-1",
+        "1e400",
+        "0001-01-01T00:00",
+        "9999-12-31T23:59",
+        '{"a": [',
+        "😀",
+    )
+    mapping_fields = tuple(f"mapping.{name}" for name in ("alerts", "summary", "resolved_values"))
+    forms = {
+        "/alerts/integrations": (
+            "service",
+            "kind",
+            "name",
+            "group_by",
+            "heartbeat_period_seconds",
+            "heartbeat_grace_seconds",
+        ),
+        f"/alerts/integrations/{generic}/mapping": mapping_fields,
+        f"/alerts/integrations/{generic}/try": ("payload", *mapping_fields),
+        "/alerts/rules": (
+            "name",
+            "matchers",
+            "integration",
+            "service",
+            "urgency",
+            "escalation_policy",
+            "incident_action",
+            "incident_severity",
+            "incident_type",
+            "position",
+        ),
+        "/alerts/silences": ("matchers", "starts_at", "ends_in", "comment"),
+        "/alerts/maintenance": (
+            "service",
+            "title",
+            "starts_at",
+            "ends_at",
+            "repeat",
+            "repeat_until",
+        ),
+        "/alerts/AG-1/silence": ("matchers", "duration", "comment"),
+        "/alerts/AG-1/escalate": ("note",),
+    }
+    sane = {
+        "service": "api",
+        "kind": "heartbeat",
+        "name": "n",
+        "matchers": 'alertname="x"',
+        "comment": "c",
+        "ends_in": "1h",
+        "duration": "1h",
+        "title": "t",
+        "starts_at": "2026-03-03T10:00",
+        "ends_at": "2026-03-03T11:00",
+        "payload": '{"summary": "x"}',
+    }
+    for path, fields in forms.items():
+        for field in fields:
+            for value in odd_values:
+                data = {"csrf_token": token, **sane, field: value}
+                response = client.post(path, data=data, headers=HTML, follow_redirects=False)
+                assert response.status_code < 500, (path, field, value[:20], response.text[-300:])
+    assert len(groups(db)) == 1  # and the group they were about is still there
