@@ -35,6 +35,7 @@ from fireline.core.deps import (
     require_responder,
     require_viewer,
 )
+from fireline.core.ids import MAX_ID, RowId
 from fireline.incidents.api import get_plan
 from fireline.plan.schema import Plan
 
@@ -165,7 +166,7 @@ def create_integration(
 @router.get("/integrations/{integration_id}", response_model=IntegrationOut)
 def get_integration(
     request: Request,
-    integration_id: int,
+    integration_id: RowId,
     _: Principal = Depends(require_viewer),
     session: Session = Depends(get_session),
 ) -> IntegrationOut:
@@ -177,7 +178,7 @@ def get_integration(
 @router.patch("/integrations/{integration_id}", response_model=IntegrationOut)
 def update_integration(
     request: Request,
-    integration_id: int,
+    integration_id: RowId,
     body: IntegrationPatch,
     principal: Principal = Depends(require_manager),
     session: Session = Depends(get_session),
@@ -198,7 +199,7 @@ def update_integration(
 @router.post("/integrations/{integration_id}/rotate", response_model=IntegrationCreated)
 def rotate_key(
     request: Request,
-    integration_id: int,
+    integration_id: RowId,
     principal: Principal = Depends(require_manager),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
@@ -212,7 +213,7 @@ def rotate_key(
 @router.post("/integrations/{integration_id}/revoke", response_model=IntegrationOut)
 def revoke(
     request: Request,
-    integration_id: int,
+    integration_id: RowId,
     principal: Principal = Depends(require_manager),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
@@ -401,10 +402,10 @@ def detail(session: Session, group: AlertGroup) -> GroupDetail:
 
 @router.get("/alert-groups", response_model=list[GroupOut])
 def list_groups(
-    status: str | None = None,
-    service_ref: str | None = Query(default=None, alias="service"),
-    limit: int = 50,
-    before: int | None = None,
+    status: str | None = Query(default=None, max_length=32),
+    service_ref: str | None = Query(default=None, alias="service", max_length=200),
+    limit: int = Query(default=50, ge=1, le=500),
+    before: int | None = Query(default=None, ge=1, le=MAX_ID, description="a group id"),
     _: Principal = Depends(require_viewer),
     session: Session = Depends(get_session),
 ) -> list[GroupOut]:
@@ -546,7 +547,7 @@ def create_rule(
 
 @router.delete("/routing-rules/{rule_id}", status_code=204)
 def delete_rule(
-    rule_id: int,
+    rule_id: RowId,
     principal: Principal = Depends(require_manager),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
@@ -618,7 +619,7 @@ def add_silence(
 
 @router.post("/silences/{silence_id}/expire", response_model=SilenceOut)
 def expire_silence(
-    silence_id: int,
+    silence_id: RowId,
     principal: Principal = Depends(require_responder),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
@@ -688,7 +689,7 @@ def add_window(
 
 @router.delete("/maintenance-windows/{window_id}", status_code=204)
 def delete_window(
-    window_id: int,
+    window_id: RowId,
     principal: Principal = Depends(require_responder),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
@@ -702,11 +703,11 @@ def delete_window(
 
 @router.get("/changes", response_model=list[ChangeOut])
 def list_changes(
-    service_ref: str | None = Query(default=None, alias="service"),
-    limit: int = 100,
+    service_ref: str | None = Query(default=None, alias="service", max_length=200),
+    limit: int = Query(default=100, ge=1, le=1000),
     _: Principal = Depends(require_viewer),
     session: Session = Depends(get_session),
 ) -> list[ChangeOut]:
     ids = [find_service(session, service_ref).id] if service_ref else None
-    rows = change_events.list_changes(session, service_ids=ids, limit=max(1, min(limit, 1000)))
+    rows = change_events.list_changes(session, service_ids=ids, limit=limit)
     return [ChangeOut.of(c) for c in rows]

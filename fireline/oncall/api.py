@@ -21,6 +21,7 @@ from fireline.core.deps import (
 )
 from fireline.core.errors import InvalidInput, NotFound
 from fireline.core.http import safe_url
+from fireline.core.ids import RowId
 from fireline.oncall import paging, policies, schedules
 from fireline.oncall.models import EscalationPolicy, Page, Schedule, ScheduleOverride
 from fireline.oncall.page_access import visible_pages
@@ -237,7 +238,7 @@ def add_layer(
 @router.delete("/schedules/{ref}/layers/{layer_id}", status_code=204)
 def remove_layer(
     ref: str,
-    layer_id: int,
+    layer_id: RowId,
     principal: Principal = Depends(require_manager),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
@@ -277,7 +278,7 @@ def _override_out(row: ScheduleOverride) -> OverrideOut:
 @router.delete("/schedules/{ref}/overrides/{override_id}", status_code=204)
 def remove_override(
     ref: str,
-    override_id: int,
+    override_id: RowId,
     principal: Principal = Depends(require_responder),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
@@ -555,7 +556,7 @@ class ReassignIn(BaseModel):
 
 @router.post("/pages/{page_id}/reassign", response_model=PageOut)
 def reassign_page(
-    page_id: int,
+    page_id: RowId,
     body: ReassignIn,
     principal: Principal = Depends(require_responder),
     session: Session = Depends(get_session),
@@ -578,7 +579,7 @@ def _user_field(session: Session, ref: str, field: str) -> User:
 
 @router.post("/pages/{page_id}/{action}", response_model=PageOut)
 def act_on_page(
-    page_id: int,
+    page_id: RowId,
     action: str,
     principal: Principal = Depends(require_responder),
     session: Session = Depends(get_session),

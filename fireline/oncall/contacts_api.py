@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from fireline.comms import channels
 from fireline.core.deps import Principal, get_now, get_session, require_viewer
 from fireline.core.errors import NotFound
+from fireline.core.ids import RowId
 from fireline.oncall import contacts
 from fireline.oncall.models import ContactMethod, NotificationRule
 from fireline.people.models import User
@@ -111,7 +112,7 @@ def add_method(
 
 @router.post("/me/contact-methods/{method_id}/test", status_code=202)
 def test_method(
-    method_id: int,
+    method_id: RowId,
     principal: Principal = Depends(require_viewer),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
@@ -124,7 +125,7 @@ def test_method(
 
 @router.delete("/me/contact-methods/{method_id}", status_code=204)
 def remove_method(
-    method_id: int,
+    method_id: RowId,
     principal: Principal = Depends(require_viewer),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
@@ -175,7 +176,7 @@ def add_rule(
 
 @router.delete("/me/notification-rules/{rule_id}", status_code=204)
 def remove_rule(
-    rule_id: int,
+    rule_id: RowId,
     principal: Principal = Depends(require_viewer),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),

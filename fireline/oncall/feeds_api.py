@@ -21,6 +21,7 @@ from fireline.core.deps import (
 )
 from fireline.core.errors import InvalidInput, NotFound
 from fireline.core.http import safe_url
+from fireline.core.ids import RowId
 from fireline.oncall import feed_content, feed_fetch, feed_import, feeds, schedules
 from fireline.oncall.ical import FeedImport
 from fireline.oncall.models import CalendarFeed, Schedule, ScheduleLayer
@@ -105,7 +106,7 @@ def list_schedule_feeds(
 @router.delete("/api/v1/schedules/{ref}/calendar-feeds/{feed_id}", status_code=204)
 def revoke_schedule_feed(
     ref: str,
-    feed_id: int,
+    feed_id: RowId,
     principal: Principal = Depends(require_viewer),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
@@ -145,7 +146,7 @@ def list_my_feeds(
 
 @router.delete("/api/v1/me/calendar-feeds/{feed_id}", status_code=204)
 def revoke_my_feed(
-    feed_id: int,
+    feed_id: RowId,
     principal: Principal = Depends(require_viewer),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),

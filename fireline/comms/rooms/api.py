@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -110,8 +109,8 @@ def remove_room(
     principal: Principal = Depends(require_admin),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
-) -> JSONResponse:
+) -> Response:
     room = service.find_room(session, room_id)
     service.remove_room(session, actor=principal.actor, now=now, room=room)
     session.commit()
-    return JSONResponse(None, status_code=204)
+    return Response(status_code=204)

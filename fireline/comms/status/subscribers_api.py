@@ -7,8 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -100,7 +99,7 @@ def remove_subscriber(
     principal: Principal = Depends(require_manager),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
-) -> JSONResponse:
+) -> Response:
     subscriptions.remove(session, subscriber_id)
     audit.record(
         session,
@@ -112,4 +111,4 @@ def remove_subscriber(
         now=now,
     )
     session.commit()
-    return JSONResponse(None, status_code=204)
+    return Response(status_code=204)

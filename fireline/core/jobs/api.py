@@ -53,7 +53,7 @@ class JobOut(BaseModel):
 def list_jobs(
     state: str | None = Query(default=None, description="queued, running, done or dead"),
     kind: str | None = Query(default=None, max_length=100),
-    limit: int = Query(default=100),
+    limit: int = Query(default=100, ge=1, le=1000),
     _: Principal = Depends(require_manager),
     session: Session = Depends(get_session),
 ) -> list[JobOut]:
