@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from fireline.comms import channels
 from fireline.core.deps import Principal, get_now, get_session, require_viewer
 from fireline.core.errors import NotFound
-from fireline.core.ids import RowId
+from fireline.core.ids import MAX_ID, RowId
 from fireline.oncall import contacts
 from fireline.oncall.models import ContactMethod, NotificationRule
 from fireline.people.models import User
@@ -58,14 +58,14 @@ class RuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     urgency: str = Field(pattern="^(high|low)$")
-    contact_method_id: int
+    contact_method_id: int = Field(ge=1, le=MAX_ID)
     delay_minutes: int = Field(default=0, ge=0, le=1440)
 
 
 class RuleOut(BaseModel):
     id: int
     urgency: str
-    contact_method_id: int
+    contact_method_id: int = Field(ge=1, le=MAX_ID)
     delay_minutes: int
 
 

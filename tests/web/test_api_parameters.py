@@ -67,3 +67,9 @@ def test_ids_past_any_column_are_a_422_or_404(
     ):
         response = client.request(method, path.format(value), headers=admin)
         assert response.status_code in (404, 422), (method, path, response.text)
+    rule = client.post(
+        "/api/v1/me/notification-rules",
+        json={"urgency": "low", "contact_method_id": int(value)},
+        headers=admin,
+    )
+    assert rule.status_code == 422 and rule.json()["error"]["field"] == "contact_method_id"
