@@ -45,15 +45,15 @@ URGENCIES = ("high", "low")
 INCIDENT_ACTIONS = ("none", "declare", "attach")
 REPEATS = ("none", "daily", "weekly")
 MAX_SILENCE = timedelta(days=365)
-# Quiet periods after which an alert not seen again resolves by itself.
-# Alertmanager and Grafana repeat firing alerts (every 4 hours by default), so
-# a day of silence means the rule is gone; generic webhooks often never send a
-# resolve at all. PagerDuty clients resolve explicitly, as PagerDuty expects.
 # Upper bounds: beyond them a value is a typo, and past 2**31 PostgreSQL's
 # integer columns refuse it (or, for a heartbeat, the date overflows).
 YEAR_MINUTES = 365 * 24 * 60
 MAX_RATE_PER_MINUTE = 1_000_000
 MAX_RULE_POSITION = 1_000_000_000
+# Quiet periods after which an alert not seen again resolves by itself.
+# Alertmanager and Grafana repeat firing alerts (every 4 hours by default), so
+# a day of silence means the rule is gone; generic webhooks often never send a
+# resolve at all. PagerDuty clients resolve explicitly, as PagerDuty expects.
 DEFAULT_QUIET_MINUTES = {"alertmanager": 24 * 60, "grafana": 24 * 60, "generic": 4 * 60}
 
 
