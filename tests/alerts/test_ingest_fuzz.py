@@ -28,6 +28,12 @@ Path = tuple[str | int, ...]
 # columns' limits.
 _TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
 _LONG_TEXT = st.builds(lambda char, n: char * n, st.sampled_from("xé€"), st.integers(250, 1300))
+# Timestamps, at the edges of what a date can hold too.
+_TIMESTAMPS = st.builds(
+    lambda moment, offset: moment.isoformat() + offset,
+    st.datetimes(),
+    st.sampled_from(["Z", "+14:00", "-14:00", ".123456789Z", ""]),
+)
 _SCALARS = (
     st.none()
     | st.booleans()
@@ -35,6 +41,7 @@ _SCALARS = (
     | st.floats(allow_nan=False, allow_infinity=False)
     | _TEXT
     | _LONG_TEXT
+    | _TIMESTAMPS
 )
 _JSON = st.recursive(
     _SCALARS,
@@ -290,6 +297,10 @@ def test_values_at_their_limits_are_stored_or_refused_by_field(
         ).status_code
         == 202
     )
+    far = {**long_group, "timestamp": "9999-12-31T23:59:59-14:00"}
+    refused = post_json(client, "/v2/enqueue", {**PD_EVENT, "routing_key": pd_key, "payload": far})
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == ["'payload.timestamp' must be an ISO 8601 timestamp"]
     too_long = {**long_group, "source": "s" * 1025}
     refused = post_json(
         client, "/v2/enqueue", {**PD_EVENT, "routing_key": pd_key, "payload": too_long}

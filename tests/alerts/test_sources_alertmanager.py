@@ -212,6 +212,17 @@ def test_rfc3339_times_with_fractions_and_offsets(text: str, expected: datetime)
     assert alert.starts_at is not None and alert.starts_at.utcoffset() == timedelta(0)
 
 
+def test_a_time_past_the_year_9999_in_utc_is_refused_by_field() -> None:
+    """It read as a date (9999-12-31 at 23:59, two hours behind UTC) and then
+    overflowed when turned into UTC: an OverflowError, answered 500."""
+    with pytest.raises(SourceError) as refused:
+        parse(one_alert(startsAt="9999-12-31T23:59:59-02:00"))
+    assert refused.value.describe() == (
+        "alerts[0].startsAt: expected a timestamp before the year 10000,"
+        " got '9999-12-31T23:59:59-02:00'"
+    )
+
+
 def test_a_firing_alert_s_expiry_is_not_its_end() -> None:
     [alert] = parse(one_alert(endsAt="2026-11-23T00:04:00Z"))
     assert alert.ends_at is None
