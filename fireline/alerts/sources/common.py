@@ -55,7 +55,9 @@ def parse_time(value: Any, field: str) -> datetime | None:
     try:
         return parsed.astimezone(UTC)
     except OverflowError:  # 9999-12-31T23:00:00-02:00 is in the year 10000 in UTC
-        raise SourceError(f"expected a timestamp before the year 10000, got {value!r}", field) from None
+        raise SourceError(
+            f"expected a timestamp before the year 10000, got {value!r}", field
+        ) from None
 
 
 def string_map(value: Any, field: str) -> dict[str, str]:
