@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("fireline.errors")
@@ -157,10 +157,34 @@ def install_error_handlers(app: FastAPI, render_html: HtmlRenderer | None = None
             return render_html(request, 422, message)
         return JSONResponse(error_body("invalid", message), status_code=422)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    def unexpected(request: Request) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return JSONResponse(
             error_body("internal", "fireline hit an unexpected error; it has been logged"),
             status_code=500,
         )
+
+    def out_of_range(request: Request, exc: BaseException) -> Response:
+        # A value at the edge of its type: an id past 2**63 that SQLite cannot
+        # bind, or a date that leaves the years 1-9999 once turned into UTC
+        # (0001-01-01T00:00+14:00). Raised before any commit.
+        log.info("value out of range on %s %s: %s", request.method, request.url.path, exc)
+        message = "a date or a number in this request is out of range"
+        if render_html and wants_html(request):
+            return render_html(request, 422, message)
+        return JSONResponse(error_body("invalid", message), status_code=422)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(request: Request, exc: OverflowError) -> Response:
+        return out_of_range(request, exc)
+
+    @app.exception_handler(StatementError)
+    async def _statement(request: Request, exc: StatementError) -> Response:
+        # SQLAlchemy wraps what a column type raises while binding a value.
+        if isinstance(exc.orig, OverflowError):
+            return out_of_range(request, exc.orig)
+        return unexpected(request)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return unexpected(request)

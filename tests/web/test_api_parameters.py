@@ -73,3 +73,26 @@ def test_ids_past_any_column_are_a_422_or_404(
         headers=admin,
     )
     assert rule.status_code == 422 and rule.json()["error"]["field"] == "contact_method_id"
+
+
+def test_dates_at_the_edge_of_the_calendar_are_a_422(
+    client: TestClient, personas: dict[str, Persona]
+) -> None:
+    """0001-01-01T00:00+14:00 is a valid date that has no UTC (the year 0):
+    storing it raised OverflowError inside SQLAlchemy, answered 500."""
+    declared = client.post(
+        "/api/v1/incidents",
+        json={
+            "title": "Far back",
+            "severity": "SEV3",
+            "type": "outage",
+            "started_at": "0001-01-01T00:00:00+14:00",
+        },
+        headers=personas["admin"].headers,
+    )
+    assert declared.status_code == 422, declared.text
+    assert (
+        declared.json()["error"]["message"] == "a date or a number in this request is out of range"
+    )
+    listed = client.get("/api/v1/incidents", headers=personas["admin"].headers).json()
+    assert listed == []  # nothing half-written
