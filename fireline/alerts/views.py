@@ -177,7 +177,10 @@ def _moment(text: str, principal: Principal, field: str) -> datetime | None:
         raise InvalidInput("expected a date and time like 2026-03-02 14:30", field=field) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_zone(principal))
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 00:00 east of UTC is in the year 0
+        raise InvalidInput("expected a date between the years 1 and 9999", field=field) from None
 
 
 def _local_input(moment: datetime | None, principal: Principal) -> str:

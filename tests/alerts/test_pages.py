@@ -242,6 +242,13 @@ def test_silences_page_create_errors_and_expire(
     assert bad_duration.status_code == 422
     assert 'id="silence-ends_in-error"' in bad_duration.text
     assert "expected a duration like 30m" in bad_duration.text
+    # Midnight on 1 January of the year 1 in Tokyo is in the year 0 in UTC.
+    too_early = client.post(
+        "/alerts/silences",
+        data={"csrf_token": token, "matchers": 'team="db"', "starts_at": "0001-01-01T00:00"},
+    )
+    assert too_early.status_code == 422 and 'id="silence-starts_at-error"' in too_early.text
+    assert "expected a date between the years 1 and 9999" in too_early.text
 
     # A pending silence, typed in the viewer's zone (Tokyo is UTC+9).
     made = client.post(
