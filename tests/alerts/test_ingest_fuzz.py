@@ -1,8 +1,8 @@
 """Whatever a client sends, ingestion stores it or answers a 4xx that says
 what is wrong: never a 5xx. Real payloads, with parts replaced by other JSON
-(long strings included) or removed: through each source's parser, whose
-alerts must fit the columns that store them, and through the real endpoints
-on both databases."""
+(long strings and edge-of-calendar timestamps included) or removed: through
+each source's parser, whose alerts must fit the columns that store them, and
+through the real endpoints on both databases."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from fireline.alerts.sources import alertmanager, generic, grafana, pagerduty
 from tests.alerts.conftest import MakeIntegration, fixture
 from tests.alerts.test_sources_generic import MONITOR, MONITOR_MAPPING, NOW
 
-Path = tuple[str | int, ...]
+Place = tuple[str | int, ...]  # keys and indexes from the document's root
 
 # Text with no lone surrogates (JSON cannot carry them), short or past the
 # columns' limits.
@@ -55,7 +55,7 @@ FUZZ = settings(
 )
 
 
-def places(document: Any, path: Path = ()) -> Iterator[Path]:
+def places(document: Any, path: Place = ()) -> Iterator[Place]:
     """Every value's place in a JSON document, the document itself first."""
     yield path
     if isinstance(document, dict):
@@ -67,7 +67,7 @@ def places(document: Any, path: Path = ()) -> Iterator[Path]:
 
 
 @st.composite
-def mutated(draw: st.DrawFn, original: Any, keep: frozenset[Path] = frozenset()) -> Any:
+def mutated(draw: st.DrawFn, original: Any, keep: frozenset[Place] = frozenset()) -> Any:
     """The document with one to three values replaced or removed (never the
     places in ``keep``, nor what holds them)."""
     document = copy.deepcopy(original)
