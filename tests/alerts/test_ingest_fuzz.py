@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
+import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -212,36 +213,24 @@ def post_json(client: TestClient, url: str, document: Any) -> Any:
     )
 
 
-def test_alertmanager_bodies(client: TestClient, make_integration: MakeIntegration) -> None:
+WEBHOOKS = {
     # Grouping by labels makes the group key out of label values, which can be long.
-    key = make_integration("alertmanager", group_by=["alertname", "instance", "job"])["key"]
-    original = fixture("am_grouped_02_firing_group_of_3.json")
+    "alertmanager": (
+        {"group_by": ["alertname", "instance", "job"]},
+        fixture("am_grouped_02_firing_group_of_3.json"),
+    ),
+    "grafana": ({}, fixture("grafana_01_firing_and_resolved.json")),
+    "generic": ({"mapping": MONITOR_MAPPING}, MONITOR),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(WEBHOOKS))
+def test_webhook_bodies(client: TestClient, make_integration: MakeIntegration, kind: str) -> None:
+    settings_, original = WEBHOOKS[kind]
+    key = make_integration(kind, **settings_)["key"]
 
     @FUZZ
     @given(mutated(original))
-    def check(document: Any) -> None:
-        assert_answered_well(post_json(client, f"/ingest/{key}", document))
-
-    check()
-
-
-def test_grafana_bodies(client: TestClient, make_integration: MakeIntegration) -> None:
-    key = make_integration("grafana")["key"]
-    original = fixture("grafana_01_firing_and_resolved.json")
-
-    @FUZZ
-    @given(mutated(original))
-    def check(document: Any) -> None:
-        assert_answered_well(post_json(client, f"/ingest/{key}", document))
-
-    check()
-
-
-def test_generic_bodies(client: TestClient, make_integration: MakeIntegration) -> None:
-    key = make_integration("generic", mapping=MONITOR_MAPPING)["key"]
-
-    @FUZZ
-    @given(mutated(MONITOR))
     def check(document: Any) -> None:
         assert_answered_well(post_json(client, f"/ingest/{key}", document))
 

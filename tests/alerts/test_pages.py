@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from fireline.alerts.views import RULE_FIELDS
 from fireline.core.clock import FixedClock
 from fireline.core.db import Database
 from fireline.people.models import User
@@ -639,18 +640,7 @@ def test_odd_form_input_never_makes_a_500(
         ),
         f"/alerts/integrations/{generic}/mapping": mapping_fields,
         f"/alerts/integrations/{generic}/try": ("payload", *mapping_fields),
-        "/alerts/rules": (
-            "name",
-            "matchers",
-            "integration",
-            "service",
-            "urgency",
-            "escalation_policy",
-            "incident_action",
-            "incident_severity",
-            "incident_type",
-            "position",
-        ),
+        "/alerts/rules": RULE_FIELDS,
         "/alerts/silences": ("matchers", "starts_at", "ends_in", "comment"),
         "/alerts/maintenance": (
             "service",
