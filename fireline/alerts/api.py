@@ -4,7 +4,7 @@ maintenance windows and change events. Ingestion itself is in ``ingest``."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -85,6 +85,18 @@ class IntegrationCreated(IntegrationOut):
     snippet: str
 
 
+# What the service checks too, stated here so that the API's description says it.
+QuietMinutes = Annotated[int | None, Field(ge=1, le=service.YEAR_MINUTES)]
+Rate = Annotated[int | None, Field(ge=0, le=service.MAX_RATE_PER_MINUTE)]
+HeartbeatPeriod = Annotated[
+    int | None, Field(ge=service.MIN_HEARTBEAT_SECONDS, le=service.YEAR_SECONDS)
+]
+HeartbeatGrace = Annotated[int | None, Field(ge=0, le=service.YEAR_SECONDS)]
+RulePosition = Annotated[
+    int | None, Field(ge=-service.MAX_RULE_POSITION, le=service.MAX_RULE_POSITION)
+]
+
+
 class IntegrationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -93,10 +105,10 @@ class IntegrationIn(BaseModel):
     name: str = Field(default="", max_length=200)
     group_by: list[str] = Field(default_factory=list, max_length=20)
     mapping: dict[str, Any] | None = None
-    auto_resolve_minutes: int | None = None
-    rate_limit_per_minute: int | None = None
-    heartbeat_period_seconds: int | None = None
-    heartbeat_grace_seconds: int | None = None
+    auto_resolve_minutes: QuietMinutes = None
+    rate_limit_per_minute: Rate = None
+    heartbeat_period_seconds: HeartbeatPeriod = None
+    heartbeat_grace_seconds: HeartbeatGrace = None
 
 
 class IntegrationPatch(BaseModel):
@@ -105,8 +117,8 @@ class IntegrationPatch(BaseModel):
     name: str | None = Field(default=None, max_length=200)
     group_by: list[str] | None = Field(default=None, max_length=20)
     mapping: dict[str, Any] | None = None
-    auto_resolve_minutes: int | None = None
-    rate_limit_per_minute: int | None = None
+    auto_resolve_minutes: QuietMinutes = None
+    rate_limit_per_minute: Rate = None
 
 
 class MappingTry(BaseModel):
@@ -508,14 +520,14 @@ class RuleIn(BaseModel):
     matchers: str = Field(
         default="", max_length=4000, description='e.g. severity="critical", team=~"db|infra"'
     )
-    integration: int | None = None
+    integration: int | None = Field(default=None, ge=1, le=MAX_ID)
     service: str | None = None
     urgency: Literal["high", "low"] | None = None
     escalation_policy: str | None = Field(default=None, max_length=200)
     incident_action: Literal["none", "declare", "attach"] = "none"
     incident_severity: str | None = None
     incident_type: str | None = None
-    position: int | None = None
+    position: RulePosition = None
 
 
 @router.get("/routing-rules", response_model=list[RuleOut])

@@ -48,6 +48,8 @@ MAX_SILENCE = timedelta(days=365)
 # Upper bounds: beyond them a value is a typo, and past 2**31 PostgreSQL's
 # integer columns refuse it (or, for a heartbeat, the date overflows).
 YEAR_MINUTES = 365 * 24 * 60
+YEAR_SECONDS = YEAR_MINUTES * 60
+MIN_HEARTBEAT_SECONDS = 10
 MAX_RATE_PER_MINUTE = 1_000_000
 MAX_RULE_POSITION = 1_000_000_000
 # Quiet periods after which an alert not seen again resolves by itself.
@@ -124,9 +126,14 @@ def _add_heartbeat(
 ) -> None:
     period = spec.heartbeat_period_seconds or 300
     grace = spec.heartbeat_grace_seconds if spec.heartbeat_grace_seconds is not None else 60
-    year = YEAR_MINUTES * 60
-    _within(period, 10, year, "expected 10 seconds to a year", "heartbeat_period_seconds")
-    _within(grace, 0, year, "expected 0 seconds to a year", "heartbeat_grace_seconds")
+    _within(
+        period,
+        MIN_HEARTBEAT_SECONDS,
+        YEAR_SECONDS,
+        f"expected {MIN_HEARTBEAT_SECONDS} seconds to a year",
+        "heartbeat_period_seconds",
+    )
+    _within(grace, 0, YEAR_SECONDS, "expected 0 seconds to a year", "heartbeat_grace_seconds")
     heartbeat = Heartbeat(
         integration_id=integration.id, period_seconds=period, grace_seconds=grace, status="new"
     )

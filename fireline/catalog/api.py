@@ -45,7 +45,7 @@ class ServiceIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
     owner_team: str | None = None
-    tier: int = 2
+    tier: int = Field(default=2, ge=min(service.TIERS), le=max(service.TIERS))
     runbook_url: str = Field(default="", max_length=2000)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +23,7 @@ from fireline.core.errors import InvalidInput, NotFound
 from fireline.core.http import safe_url
 from fireline.core.ids import RowId
 from fireline.oncall import paging, policies, schedules
+from fireline.oncall.escalation import MAX_REPEAT
 from fireline.oncall.models import EscalationPolicy, Page, Schedule, ScheduleOverride
 from fireline.oncall.page_access import visible_pages
 from fireline.oncall.schedule import Shift
@@ -377,14 +378,17 @@ def on_call(
 # --- escalation policies ------------------------------------------------------
 
 
+AckTimeout = Annotated[int | None, Field(ge=1, le=policies.MAX_ACK_TIMEOUT)]
+
+
 class PolicyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slug: str = Field(max_length=64)
     name: str = Field(min_length=1, max_length=200)
     steps: list[dict[str, Any]] = Field(min_length=1, max_length=20)
-    repeat: int = 0
-    ack_timeout_minutes: int | None = None
+    repeat: int = Field(default=0, ge=0, le=MAX_REPEAT)
+    ack_timeout_minutes: AckTimeout = None
     team: str | None = None
     description: str = Field(default="", max_length=2000)
 
@@ -394,8 +398,8 @@ class PolicyPatch(BaseModel):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     steps: list[dict[str, Any]] | None = Field(default=None, min_length=1, max_length=20)
-    repeat: int | None = None
-    ack_timeout_minutes: int | None = None
+    repeat: int | None = Field(default=None, ge=0, le=MAX_REPEAT)
+    ack_timeout_minutes: AckTimeout = None
     description: str | None = Field(default=None, max_length=2000)
 
 

@@ -19,6 +19,9 @@ from fireline.oncall.naming import check_not_reserved
 from fireline.people.models import Team, User
 from fireline.people.service import check_slug, find_team
 
+# A page nobody acknowledged within a day is not waiting for a timeout.
+MAX_ACK_TIMEOUT = 24 * 60
+
 
 def find_policy(session: Session, ref: str) -> EscalationPolicy:
     row_id = as_row_id(ref)
@@ -55,8 +58,10 @@ def _check_targets_exist(session: Session, steps: list[dict[str, Any]]) -> None:
 def _check_settings(repeat: int, ack_timeout_minutes: int | None) -> None:
     if not 0 <= repeat <= MAX_REPEAT:
         raise InvalidInput(f"expected 0 to {MAX_REPEAT} repeats", field="repeat")
-    if ack_timeout_minutes is not None and not 1 <= ack_timeout_minutes <= 24 * 60:
-        raise InvalidInput("expected 1 to 1440 minutes, or none", field="ack_timeout_minutes")
+    if ack_timeout_minutes is not None and not 1 <= ack_timeout_minutes <= MAX_ACK_TIMEOUT:
+        raise InvalidInput(
+            f"expected 1 to {MAX_ACK_TIMEOUT} minutes, or none", field="ack_timeout_minutes"
+        )
 
 
 def create_policy(

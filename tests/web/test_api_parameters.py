@@ -1,5 +1,6 @@
-"""Every number and string a client puts in a URL is bounded in the API's
-own description, so FastAPI refuses it with a 422 before any code sees it.
+"""Every integer a client puts in a URL or a request body is bounded in the
+API's own description, so FastAPI refuses it with a 422 naming it before any
+code sees it, and a client generated from the description knows the bounds.
 
 An unbounded integer reached the database: SQLite cannot bind one past
 2**63 (OverflowError, a 500), PostgreSQL's integer columns refuse one past
@@ -8,7 +9,6 @@ that a new route is checked the day it is added."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,11 +39,54 @@ def parameters(spec: dict[str, Any]) -> list[tuple[str, str, str, list[dict[str,
     return found
 
 
-def test_every_integer_in_a_url_is_bounded(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'fireline.db'}"
+def body_integers(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(where, schema) for each integer in a request body, nested ones included."""
+    components = spec["components"]["schemas"]
+    found: list[tuple[str, dict[str, Any]]] = []
+    visited: set[str] = set()
+
+    def walk(schema: dict[str, Any], where: str) -> None:
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            if name not in visited:
+                visited.add(name)
+                walk(components[name], name)
+            return
+        if schema.get("type") == "integer":
+            found.append((where, schema))
+        for alternative in (*schema.get("anyOf", ()), *schema.get("oneOf", ())):
+            walk(alternative, where)
+        if isinstance(schema.get("items"), dict):
+            walk(schema["items"], f"{where}[]")
+        for name, child in schema.get("properties", {}).items():
+            walk(child, f"{where}.{name}")
+        if isinstance(schema.get("additionalProperties"), dict):
+            walk(schema["additionalProperties"], f"{where}.*")
+
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                walk(content.get("schema", {}), "body")
+    return found
+
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('spec') / 'fireline.db'}"
     app = create_app(Settings(database_url=url, migrate_on_start=False), database=Database(url))
+    return app.openapi()
+
+
+def test_every_integer_in_a_request_body_is_bounded(spec: dict[str, Any]) -> None:
+    found = body_integers(spec)
+    unbounded = [where for where, schema in found if not {"minimum", "maximum"} <= set(schema)]
+    assert len(found) > 10
+    assert unbounded == []
+
+
+def test_every_integer_in_a_url_is_bounded(spec: dict[str, Any]) -> None:
     checked, unbounded = 0, []
-    for method, path, name, schemas in parameters(app.openapi()):
+    for method, path, name, schemas in parameters(spec):
         for schema in schemas:
             if schema.get("type") == "integer":
                 checked += 1
@@ -96,3 +139,41 @@ def test_dates_at_the_edge_of_the_calendar_are_a_422(
     )
     listed = client.get("/api/v1/incidents", headers=personas["admin"].headers).json()
     assert listed == []  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/services", {"slug": "big", "name": "Big", "tier": 5}, "tier"),
+        (
+            "/api/v1/integrations",
+            {"service": "checkout", "kind": "heartbeat", "heartbeat_period_seconds": 2**70},
+            "heartbeat_period_seconds",
+        ),
+        (
+            "/api/v1/integrations",
+            {"service": "checkout", "kind": "pagerduty", "rate_limit_per_minute": -1},
+            "rate_limit_per_minute",
+        ),
+        ("/api/v1/routing-rules", {"name": "far", "position": 10**10}, "position"),
+        ("/api/v1/routing-rules", {"name": "far", "integration": 2**64}, "integration"),
+        (
+            "/api/v1/escalation-policies",
+            {"slug": "loud", "name": "Loud", "steps": [{"targets": []}], "repeat": 11},
+            "repeat",
+        ),
+    ],
+)
+def test_a_body_integer_out_of_bounds_is_a_422_naming_it(
+    client: TestClient,
+    personas: dict[str, Persona],
+    path: str,
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    admin = personas["admin"].headers
+    created = client.post("/api/v1/services", json={"slug": "checkout", "name": "C"}, headers=admin)
+    assert created.status_code == 201
+    response = client.post(path, json=body, headers=admin)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == field
