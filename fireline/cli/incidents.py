@@ -144,6 +144,20 @@ def sev(ref: str, severity: str, reason: str) -> None:
     click.echo(f"{updated['ref']} is now {updated['severity']}")
 
 
+@incident.command("type")
+@click.argument("ref")
+@click.argument("incident_type")
+@click.option("--reason", required=True)
+@click.option(
+    "--status", default=None, help="its state in the new lifecycle, when that lacks the current one"
+)
+def retype(ref: str, incident_type: str, reason: str, status: str | None) -> None:
+    """Change the incident's type (e.g. service_outage to ransomware), with a reason."""
+    body = {"type": incident_type, "reason": reason, "status": status}
+    updated = api_client().post(f"/api/v1/incidents/{ref}/type", body)
+    click.echo(f"{updated['ref']} is now {updated['type']}, {updated['status']}")
+
+
 @incident.command()
 @click.argument("ref")
 @click.argument("role")

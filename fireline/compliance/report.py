@@ -34,6 +34,7 @@ KEY_EVENTS = (
     "declared",
     "status_changed",
     "severity_changed",
+    "type_changed",
     "role_assigned",
     "classified",
     "classification_decided",

@@ -53,6 +53,16 @@ class SeverityIn(Strict):
     reason: str = Field(max_length=5000)
 
 
+class TypeIn(Strict):
+    type: str = Field(max_length=64)
+    reason: str = Field(max_length=5000)
+    status: str | None = Field(
+        default=None,
+        max_length=64,
+        description="where it stands in the new type's lifecycle, when that lacks its state",
+    )
+
+
 class RoleIn(Strict):
     role: str = Field(max_length=64)
     user: str = Field(max_length=320)
@@ -322,6 +332,23 @@ def change_severity(
 ) -> IncidentOut:
     incident = queries.get_visible(session, principal, ref)
     service.change_severity(session, plan, principal, now, incident, body.severity, body.reason)
+    session.commit()
+    return IncidentOut.of(incident, plan)
+
+
+@router.post("/{ref}/type", response_model=IncidentOut)
+def change_type(
+    ref: str,
+    body: TypeIn,
+    principal: Principal = Depends(require_responder),
+    session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
+    plan: Plan = Depends(get_plan),
+) -> IncidentOut:
+    incident = queries.get_visible(session, principal, ref)
+    service.change_type(
+        session, plan, principal, now, incident, body.type, body.reason, status=body.status
+    )
     session.commit()
     return IncidentOut.of(incident, plan)
 

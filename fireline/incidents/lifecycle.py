@@ -69,6 +69,35 @@ def plan_transition(
     return Transition(current, target, tuple(m for m in implied if m not in reached))
 
 
+def plan_retype(
+    lifecycle: Lifecycle, current: str, target: str | None, reached: frozenset[Milestone]
+) -> Transition:
+    """Where an open incident stands once a new type puts it on ``lifecycle``.
+
+    It keeps its state when the new lifecycle has it; otherwise a person says
+    which of the new lifecycle's open states it is in (an outage found to be
+    ransomware goes from ``investigating`` to ``containment``, say). A new
+    type never resolves or closes an incident: that stays a move of its own.
+    """
+    open_states = [state for state in lifecycle.states if is_open(lifecycle, state)]
+    choices = ", ".join(open_states)
+    if target is None:
+        if current not in lifecycle.states:
+            raise TransitionRefused(
+                f"the {lifecycle.key} lifecycle has no {current} state; say which state"
+                f" the incident is in now: {choices}",
+                field="status",
+            )
+        target = current
+    elif target not in open_states:
+        raise TransitionRefused(
+            f"expected one of the {lifecycle.key} lifecycle's open states: {choices}",
+            field="status",
+        )
+    implied = _implied_milestones(STATE_MILESTONES.get(target)) if target != current else []
+    return Transition(current, target, tuple(m for m in implied if m not in reached))
+
+
 def _implied_milestones(milestone: Milestone | None) -> list[Milestone]:
     order = [Milestone.mitigated, Milestone.resolved, Milestone.closed]
     if milestone is None:

@@ -14,10 +14,16 @@ from sqlalchemy.orm import Session
 from fireline.catalog.models import Service
 from fireline.core import audit
 from fireline.core.deps import Principal
-from fireline.core.errors import InvalidInput, NotFound
+from fireline.core.errors import Conflict, InvalidInput, NotFound
 from fireline.exercises.guard import may_notify
 from fireline.incidents.classification import suggest_severity
-from fireline.incidents.lifecycle import Milestone, is_open, plan_transition, resolving_state
+from fireline.incidents.lifecycle import (
+    Milestone,
+    is_open,
+    plan_retype,
+    plan_transition,
+    resolving_state,
+)
 from fireline.incidents.models import (
     Incident,
     Participant,
@@ -58,6 +64,16 @@ _declared_listeners: list[DeclaredListener] = []
 def on_declared(listener: DeclaredListener) -> None:
     if listener not in _declared_listeners:
         _declared_listeners.append(listener)
+
+
+# Told when an incident takes another type, in its transaction (playbooks for
+# the new type begin).
+_retyped_listeners: list[DeclaredListener] = []
+
+
+def on_retyped(listener: DeclaredListener) -> None:
+    if listener not in _retyped_listeners:
+        _retyped_listeners.append(listener)
 
 
 def record_event(
@@ -397,6 +413,52 @@ def change_severity(
         pinned=True,
     )
     schedule_sla_checks(session, plan, incident, now)
+    return incident
+
+
+def change_type(
+    session: Session,
+    plan: Plan,
+    principal: Principal,
+    now: datetime,
+    incident: Incident,
+    type_: str,
+    reason: str,
+    *,
+    status: str | None = None,
+) -> Incident:
+    """Reclassify an open incident: an outage found to be an attack, a phishing
+    report that was a false alarm. The new type's lifecycle applies from now
+    on (``status`` says where the incident stands in it when its current state
+    is not there), and its playbooks begin."""
+    new = resolve_type(plan, type_)
+    if not reason.strip():
+        raise InvalidInput("say why the type changes", field="reason")
+    if new == incident.type_key:
+        raise InvalidInput(f"{incident.ref} is already {new}", field="type")
+    if not incident.is_open:
+        raise Conflict(f"{incident.ref} is closed; reopen it to change its type")
+    reached = frozenset(m for m, column in MILESTONE_COLUMNS.items() if getattr(incident, column))
+    move = plan_retype(plan.lifecycle_of(new), incident.status, status or None, reached)
+    for milestone in move.milestones:
+        setattr(incident, MILESTONE_COLUMNS[milestone], now)
+    old = incident.type_key
+    incident.type_key, incident.status, incident.updated_at = new, move.target, now
+    data: dict[str, Any] = {"from": old, "to": new}
+    if move.target != move.source:
+        data["status"] = {"from": move.source, "to": move.target}
+    record_event(
+        session,
+        incident,
+        kind="type_changed",
+        principal=principal,
+        now=now,
+        body=reason.strip(),
+        data=data,
+        pinned=True,
+    )
+    for listener in _retyped_listeners:
+        listener(session, plan, principal, now, incident)
     return incident
 
 

@@ -22,6 +22,7 @@ from fireline.core.ids import as_row_id
 from fireline.exercises.panel import panel_context as exercise_context
 from fireline.incidents import queries, search, service, work
 from fireline.incidents.api import get_plan
+from fireline.incidents.lifecycle import is_open
 from fireline.incidents.models import Incident
 from fireline.incidents.sla_timers import clocks
 from fireline.people.models import Role, User
@@ -222,6 +223,12 @@ def render_incident_page(
         "incident": incident,
         "plan": plan,
         "next_states": lifecycle.allowed_from(incident.status),
+        # For a new type whose lifecycle lacks the incident's state: where it can stand.
+        "retype_states": {
+            other.key: [state for state in other.states if is_open(other, state)]
+            for other in plan.lifecycles
+            if incident.status not in other.states
+        },
         "clocks": clocks(plan, incident, now),
         "missing_roles": [plan.role(key).name for key in service.missing_roles(plan, incident)],
         "following": any(p.user_id == principal.user_id for p in incident.participants),
@@ -335,7 +342,7 @@ async def incident_action(
     now: datetime = Depends(get_now),
     plan: Plan = Depends(get_plan),
 ) -> Response:
-    """One handler for the page's small forms: status, severity, role, note."""
+    """One handler for the page's small forms: status, severity, type, role, note."""
     incident = visible_incident(session, principal, ref)
     form = await request.form()
 
@@ -350,6 +357,17 @@ async def incident_action(
         elif action == "severity":
             service.change_severity(
                 session, plan, principal, now, incident, field("severity"), field("reason")
+            )
+        elif action == "type":
+            service.change_type(
+                session,
+                plan,
+                principal,
+                now,
+                incident,
+                field("type"),
+                field("reason"),
+                status=field("status") or None,
             )
         elif action == "role":
             service.assign_role(

@@ -121,6 +121,24 @@ def start_for_new_incident(
             start(session, principal, now, incident, entry.playbook, by_hand=False)
 
 
+def start_for_new_type(
+    session: Session, plan: Plan, principal: Principal | None, now: datetime, incident: Incident
+) -> None:
+    """The playbooks for the type an incident was given, but for those it ran
+    already (under its earlier type, or by hand)."""
+    ran = set(
+        session.scalars(
+            select(PlaybookRun.playbook_key).where(PlaybookRun.incident_id == incident.id)
+        )
+    )
+    for entry in library.available(session, plan).values():
+        playbook = entry.playbook
+        if playbook.key not in ran and progress.applies(
+            playbook, incident.type_key, incident.severity
+        ):
+            start(session, principal, now, incident, playbook, by_hand=False)
+
+
 def advance(
     session: Session,
     principal: Principal | None,
@@ -311,6 +329,7 @@ def _cancel_task(
 
 incidents.on_event(_on_event)
 incidents.on_declared(start_for_new_incident)
+incidents.on_retyped(start_for_new_type)
 
 
 # --- figures ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from fireline.playbooks import service as playbooks
 from fireline.postmortems.template import ActionFact, Facts, KeyEvent
 from fireline.security.service import current_classification
 
-KEY_KINDS = ("declared", "status_changed", "severity_changed")
+KEY_KINDS = ("declared", "status_changed", "severity_changed", "type_changed")
 SETTLED = ("done", "skipped", "not_applicable")
 
 
@@ -86,6 +86,8 @@ def describe(plan: Plan, event: TimelineEvent) -> str:
         text = f"Status {data.get('from')} → {data.get('to')}{who}"
     elif event.kind == "severity_changed":
         text = f"Severity {data.get('from')} → {data.get('to')}{who}"
+    elif event.kind == "type_changed":
+        text = f"Type {data.get('from')} → {data.get('to')}{who}"
     else:
         text = event.kind.replace("_", " ").capitalize() + who
     return f"{text}: {body}" if body else text

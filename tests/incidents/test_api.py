@@ -340,3 +340,80 @@ def test_milestones_set_after_the_fact_keep_both_times(
     ):
         response = client.post(f"/api/v1/incidents/{ref}/milestones", json=bad, headers=responder)
         assert response.status_code == 422 and response.json()["error"]["field"] == field
+
+
+def test_an_outage_found_to_be_ransomware_takes_the_new_type(
+    client: TestClient, personas: dict[str, Persona]
+) -> None:
+    responder = personas["responder"].headers
+    ref = declare(client, personas["responder"]).json()["ref"]
+    url = f"/api/v1/incidents/{ref}/type"
+    client.post(
+        f"/api/v1/incidents/{ref}/status", json={"status": "investigating"}, headers=responder
+    )
+    refusals = [
+        ({"type": "ransomware", "reason": " "}, 422, "reason"),
+        ({"type": "outage", "reason": "same"}, 422, "type"),
+        ({"type": "volcano", "reason": "lava"}, 422, "type"),
+        ({"type": "ransomware", "reason": "files encrypted"}, 409, "status"),
+        ({"type": "ransomware", "reason": "x", "status": "recovery"}, 409, "status"),
+    ]
+    for body, status, field in refusals:
+        refused = client.post(url, json=body, headers=responder)
+        assert refused.status_code == status, (body, refused.text)
+        assert refused.json()["error"]["field"] == field
+    unchanged = client.get(f"/api/v1/incidents/{ref}", headers=responder).json()
+    assert (unchanged["type"], unchanged["status"]) == ("service_outage", "investigating")
+    assert (
+        client.post(
+            url, json={"type": "ransomware", "reason": "x"}, headers=personas["viewer"].headers
+        ).status_code
+        == 403
+    )
+
+    changed = client.post(
+        url,
+        json={"type": "ransomware", "reason": "files encrypted", "status": "containment"},
+        headers=responder,
+    )
+    assert changed.status_code == 200, changed.text
+    incident = changed.json()
+    assert (incident["type"], incident["status"]) == ("ransomware", "containment")
+    assert incident["milestones"]["mitigated"] is not None and incident["is_open"]
+    timeline = client.get(f"/api/v1/incidents/{ref}/timeline", headers=responder).json()
+    [event] = [e for e in timeline if e["kind"] == "type_changed"]
+    assert event["body"] == "files encrypted" and event["pinned"]
+    assert event["data"] == {
+        "from": "service_outage",
+        "to": "ransomware",
+        "status": {"from": "investigating", "to": "containment"},
+    }
+    runs = client.get(f"/api/v1/incidents/{ref}/playbooks", headers=responder).json()
+    assert sorted(run["playbook"] for run in runs) == ["ransomware", "service-outage"]
+    moved = client.post(
+        f"/api/v1/incidents/{ref}/status", json={"status": "eradication"}, headers=responder
+    )
+    assert moved.status_code == 200, moved.text
+
+    back = client.post(
+        url,
+        json={"type": "outage", "reason": "a false alarm", "status": "investigating"},
+        headers=responder,
+    )
+    assert back.status_code == 200 and back.json()["status"] == "investigating"
+    runs = client.get(f"/api/v1/incidents/{ref}/playbooks", headers=responder).json()
+    assert len(runs) == 2  # the outage playbook is not started twice
+
+
+def test_a_closed_incident_is_reopened_before_its_type_changes(
+    client: TestClient, personas: dict[str, Persona]
+) -> None:
+    responder = personas["responder"].headers
+    ref = declare(client, personas["responder"]).json()["ref"]
+    client.post(f"/api/v1/incidents/{ref}/status", json={"status": "resolved"}, headers=responder)
+    refused = client.post(
+        f"/api/v1/incidents/{ref}/type",
+        json={"type": "degradation", "reason": "smaller than we thought"},
+        headers=responder,
+    )
+    assert refused.status_code == 409 and "reopen" in refused.json()["error"]["message"]

@@ -49,6 +49,11 @@ def test_declare_list_show_update_resolve(
         main, ["incident", "assign", ref, "scribe", "viewer@example.com"], env=env
     )
     assert "scribe is Viewer" in assigned.output
+    retype = ["incident", "type", ref, "degradation", "--reason", "only the EU region"]
+    assert "is now degradation, investigating" in runner.invoke(main, retype, env=env).output
+    to_security = ["incident", "type", ref, "ddos", "--reason", "a flood", "--status", "nowhere"]
+    refused_type = runner.invoke(main, to_security, env=env)
+    assert refused_type.exit_code == 1 and "open states" in refused_type.output
     assert runner.invoke(main, ["incident", "note", ref, "Rolled back 4.2"], env=env).exit_code == 0
     refused = runner.invoke(main, ["incident", "status", ref, "closed"], env=env)
     assert refused.exit_code == 1 and "allowed states are" in refused.output

@@ -9,7 +9,13 @@ import pytest
 
 from fireline.core.errors import InvalidInput
 from fireline.incidents.classification import suggest_severity
-from fireline.incidents.lifecycle import Milestone, TransitionRefused, is_open, plan_transition
+from fireline.incidents.lifecycle import (
+    Milestone,
+    TransitionRefused,
+    is_open,
+    plan_retype,
+    plan_transition,
+)
 from fireline.incidents.sla import ClockKind, ClockStatus, clock_state
 from fireline.plan import default_plan, load_plan_text
 from fireline.plan.calendar import BusinessCalendar
@@ -46,6 +52,35 @@ def test_refused_transition_names_the_allowed_ones() -> None:
         plan_transition(OPERATIONAL, "closed", "triage", NONE)
     with pytest.raises(TransitionRefused, match="unknown state 'containment'"):
         plan_transition(OPERATIONAL, "triage", "containment", NONE)
+
+
+def test_a_new_type_keeps_a_state_its_lifecycle_has() -> None:
+    move = plan_retype(OPERATIONAL, "mitigated", None, frozenset({Milestone.mitigated}))
+    assert (move.target, move.milestones) == ("mitigated", ())
+
+
+def test_a_new_lifecycle_without_the_state_asks_where_the_incident_stands() -> None:
+    with pytest.raises(TransitionRefused) as refused:
+        plan_retype(SECURITY, "investigating", None, NONE)
+    assert refused.value.field == "status"
+    assert refused.value.message == (
+        "the security lifecycle has no investigating state; say which state the incident"
+        " is in now: detection_and_analysis, containment, eradication"
+    )
+    move = plan_retype(SECURITY, "investigating", "containment", NONE)
+    assert (move.source, move.target, move.milestones) == (
+        "investigating",
+        "containment",
+        (Milestone.mitigated,),
+    )
+    again = plan_retype(SECURITY, "mitigated", "containment", frozenset({Milestone.mitigated}))
+    assert again.milestones == ()
+
+
+def test_a_new_type_never_resolves_or_closes() -> None:
+    for target in ("recovery", "post_incident", "closed", "triage"):
+        with pytest.raises(TransitionRefused, match="open states: detection_and_analysis"):
+            plan_retype(SECURITY, "investigating", target, NONE)
 
 
 def test_open_until_resolved() -> None:

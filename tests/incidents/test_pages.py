@@ -73,6 +73,38 @@ def test_page_actions_and_markdown_notes(client: TestClient, personas: dict[str,
     assert 'href="javascript:' not in timeline
 
 
+def test_type_form_reclassifies_and_says_so_on_the_timeline(
+    client: TestClient, personas: dict[str, Persona]
+) -> None:
+    sign_in(client, "responder@example.com")
+    ref = declare_via_form(client).headers["location"].rsplit("/", 1)[1]
+    page = client.get(f"/incidents/{ref}").text
+    assert 'action="/incidents/' + ref + '/type"' in page
+    assert '<optgroup label="security lifecycle">' in page and ">containment<" in page
+    token = page_token(client, f"/incidents/{ref}")
+    missing = client.post(
+        f"/incidents/{ref}/type",
+        data={"csrf_token": token, "type": "ransomware", "reason": "files encrypted"},
+    )
+    assert missing.status_code == 409 and "say which state the incident is in now" in missing.text
+    changed = client.post(
+        f"/incidents/{ref}/type",
+        data={
+            "csrf_token": token,
+            "type": "ransomware",
+            "status": "containment",
+            "reason": "files encrypted",
+        },
+    )
+    assert changed.status_code == 200
+    timeline = client.get(f"/incidents/{ref}/timeline").text
+    assert (
+        "changed its type from service outage to ransomware, now containment: files encrypted"
+        in timeline
+    )
+    assert "Ransomware" in client.get(f"/incidents/{ref}").text
+
+
 def test_viewers_read_but_do_not_act(client: TestClient, personas: dict[str, Persona]) -> None:
     sign_in(client, "responder@example.com")
     ref = declare_via_form(client).headers["location"].rsplit("/", 1)[1]

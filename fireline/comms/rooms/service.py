@@ -28,6 +28,7 @@ SEND_JOB = "rooms.send"
 EVENTS = {
     "declared": "Incident declared",
     "severity_changed": "Severity changed",
+    "type_changed": "Type changed",
     "status_changed": "Status changed",
     "stakeholder_update": "Stakeholder update",
     "public_update": "Public status page update",

@@ -474,6 +474,7 @@ CHANNEL_EVENTS = frozenset(
     {
         "status_changed",
         "severity_changed",
+        "type_changed",
         "role_assigned",
         "note",
         "stakeholder_update",
