@@ -397,6 +397,63 @@ def bench_status_page(db: Database, kind: str) -> list[Result]:
     return results
 
 
+def bench_declare(db: Database, kind: str) -> list[Result]:
+    """POST /api/v1/incidents through real uvicorn, one client, with 30 playbooks
+    kept in the database (a team that imported a CACAO library): declaring
+    looks for the playbooks of the new incident's type among all of them."""
+    from importlib import resources
+
+    import httpx
+
+    from fireline.core.clock import SystemClock
+    from fireline.core.config import Settings
+    from fireline.people import service as people
+    from fireline.playbooks.models import StoredPlaybook
+    from fireline.web.app import create_app
+
+    phishing = resources.files("fireline.playbooks").joinpath("builtin/phishing.yaml")
+    source = phishing.read_text("utf-8")
+    with db.transaction() as session:
+        user = people.create_user(
+            session,
+            actor=Actor.system(),
+            now=NOW,
+            email="bench@example.com",
+            name="Bench",
+        )
+        token = people.create_token(
+            session, actor=Actor.system(), now=NOW, user=user, name="bench"
+        ).secret
+        for n in range(30):
+            text_ = source.replace("key: phishing", f"key: phishing-{n}", 1)
+            session.add(
+                StoredPlaybook(key=f"phishing-{n}", source=text_, created_at=NOW, updated_at=NOW)
+            )
+    app = create_app(
+        Settings(database_url=db.url, migrate_on_start=False), database=db, clock=SystemClock()
+    )
+    body = {"title": "Checkout failing", "type": "service_outage", "severity": "SEV3"}
+    latencies = []
+    with (
+        served(app) as base,
+        httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client,
+    ):
+        for n in range(120):
+            started = time.perf_counter()
+            response = client.post("/api/v1/incidents", json=body)
+            elapsed = (time.perf_counter() - started) * 1000
+            response.raise_for_status()
+            if n >= 20:  # after warming up
+                latencies.append(elapsed)
+    p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
+    return [
+        Result("declare with 30 stored playbooks p50", kind, round(p50, 1), "ms", "", True),
+        Result(
+            "declare with 30 stored playbooks p95", kind, round(p95, 1), "ms", "<= 50 ms", p95 <= 50
+        ),
+    ]
+
+
 def bench_evidence(db: Database, kind: str) -> list[Result]:
     """A 1 GiB evidence file streamed up, down and verified through `fireline serve`,
     with the server's peak memory (bench/evidence.py; alone, it takes --size-mib)."""
@@ -414,6 +471,7 @@ BENCHES: dict[str, Callable[[Database, str], list[Result]]] = {
     "jobs": bench_jobs,
     "api": bench_api,
     "status": bench_status_page,
+    "declare": bench_declare,
     "evidence": bench_evidence,
 }
 

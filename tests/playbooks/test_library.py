@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime
 
+import pytest
+from sqlalchemy import select
+
+from fireline.core.db import Database
 from fireline.plan import PlanError, default_plan, load_plan_text
 from fireline.playbooks import library
+from fireline.playbooks.models import StoredPlaybook
 from fireline.playbooks.progress import applies
 
 GOOD = """key: lost-laptop
@@ -107,3 +112,23 @@ playbooks:
         )
     [problem] = error.value.problems
     assert problem.path == "playbooks[0].steps[0].owner_role" and problem.line == 7
+
+
+def test_a_stored_playbook_is_read_once_for_each_text_and_plan(db: Database) -> None:
+    plan = default_plan()
+    at = datetime(2026, 3, 2, tzinfo=UTC)
+    with db.transaction() as session:
+        session.add(StoredPlaybook(key="lost-laptop", source=GOOD, created_at=at, updated_at=at))
+    with db.transaction() as session:
+        first = library.available(session, plan)["lost-laptop"].playbook
+        assert library.available(session, plan)["lost-laptop"].playbook is first
+        stored = session.scalars(select(StoredPlaybook)).one()
+        stored.source = GOOD.replace("Wipe it remotely", "Lock it, then wipe it")
+        session.flush()
+        edited = library.available(session, plan)["lost-laptop"].playbook
+        assert edited.steps[0].title == "Lock it, then wipe it"
+        # A plan without the role the playbook names no longer takes it.
+        narrower = plan.model_copy(
+            update={"roles": [r for r in plan.roles if r.key != "operations_lead"]}
+        )
+        assert "lost-laptop" not in library.available(session, narrower)
