@@ -78,9 +78,10 @@ def available(session: Session, plan: Plan) -> dict[str, Entry]:
         p.key: Entry(p, BUILTIN) for p in builtin_playbooks() if not problems_in(plan, p)
     }
     found.update({p.key: Entry(p, PLAN) for p in plan.playbooks})
+    vocabulary = Vocabulary.of(plan)
     for stored in session.scalars(select(StoredPlaybook)):
         try:
-            found[stored.key] = Entry(_stored(stored.source, Vocabulary.of(plan)), STORED)
+            found[stored.key] = Entry(_stored(stored.source, vocabulary), STORED)
         except PlanError:
             continue  # the plan changed under it; the editor shows why
     return dict(sorted(found.items(), key=lambda item: item[1].playbook.name.lower()))
