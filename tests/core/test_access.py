@@ -46,6 +46,7 @@ MINIMUM_ROLE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/incidents/{ref}/timeline"): "viewer",
     ("POST", "/api/v1/incidents/{ref}/status"): "responder",
     ("POST", "/api/v1/incidents/{ref}/severity"): "responder",
+    ("POST", "/api/v1/incidents/{ref}/type"): "responder",
     ("POST", "/api/v1/incidents/{ref}/resolve"): "responder",
     ("POST", "/api/v1/incidents/{ref}/milestones"): "responder",
     ("POST", "/api/v1/incidents/{ref}/roles"): "responder",
