@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from fireline.alerts.models import Alert, AlertGroup, AlertGroupEvent
@@ -41,6 +41,16 @@ def list_groups(session: Session, flt: GroupFilter) -> list[AlertGroup]:
     if flt.before_id:
         query = query.where(AlertGroup.id < flt.before_id)
     return list(session.scalars(query.order_by(AlertGroup.id.desc()).limit(flt.limit)))
+
+
+def open_counts(session: Session) -> dict[str, int]:
+    """How many open alert groups there are in each status."""
+    rows = session.execute(
+        select(AlertGroup.status, func.count())
+        .where(AlertGroup.is_open)
+        .group_by(AlertGroup.status)
+    )
+    return {status: count for status, count in rows}
 
 
 def group_alerts(session: Session, group_id: int, limit: int = 200) -> list[Alert]:

@@ -7,17 +7,22 @@ app factory includes one router for the whole web layer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from fireline.alerts import queries as alert_queries
 from fireline.catalog.models import Service
-from fireline.core.deps import Principal, get_session
+from fireline.core.deps import Principal, get_now, get_session
 from fireline.core.jobs import queue
 from fireline.incidents import views as incident_views
 from fireline.incidents.queries import IncidentFilter, list_incidents
+from fireline.oncall import paging_views
+from fireline.oncall.schedules import user_names
+from fireline.oncall.views import on_call_now
 from fireline.people.models import Team, User
 from fireline.web import auth_views, settings_views
 from fireline.web.pages import page_viewer
@@ -32,22 +37,39 @@ router.include_router(incident_views.router)
 AREAS: dict[str, tuple[str, str, str]] = {}
 
 
+SHOWN = 5  # of each list on the dashboard; each card links to the whole list
+
+
 @router.get("/")
 def dashboard(
     request: Request,
     principal: Principal = Depends(page_viewer),
     session: Session = Depends(get_session),
+    now: datetime = Depends(get_now),
 ) -> Response:
+    """What needs attention first: open incidents, firing alerts, pages not yet
+    acknowledged, and who is on call; then the organisation and the jobs."""
+
     def count(model: type) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
+    schedules = on_call_now(session, now)
     context = {
         "title": "Dashboard",
         "counts": {"people": count(User), "teams": count(Team), "services": count(Service)},
         "jobs": queue.counts_by_state(session),
         "open_incidents": list_incidents(
-            session, principal, IncidentFilter(status="open", limit=5)
+            session, principal, IncidentFilter(status="open", limit=SHOWN)
         ),
+        "alert_counts": alert_queries.open_counts(session),
+        "firing": alert_queries.list_groups(
+            session, alert_queries.GroupFilter(status="triggered", limit=SHOWN)
+        ),
+        "pages": paging_views.describe(
+            paging_views.recent_pages(session, principal, SHOWN, open_only=True)
+        ),
+        "schedules": schedules,
+        "people": user_names(session, {e["shift"].user_id for e in schedules if e["shift"]}),
         "base_url": str(request.base_url).rstrip("/"),
     }
     return render(request, "dashboard.html", context, principal=principal)
