@@ -47,8 +47,8 @@ def dashboard(
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
 ) -> Response:
-    """What needs attention first: open incidents, firing alerts, pages not yet
-    acknowledged, and who is on call; then the organisation and the jobs."""
+    """What needs attention first: open incidents, firing alerts, pages still
+    open, and who is on call; then the organisation and the jobs."""
 
     def count(model: type) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
