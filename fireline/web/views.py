@@ -20,7 +20,7 @@ from fireline.core.deps import Principal, get_now, get_session
 from fireline.core.jobs import queue
 from fireline.incidents import views as incident_views
 from fireline.incidents.queries import IncidentFilter, list_incidents
-from fireline.oncall import paging_views
+from fireline.oncall import contacts, paging_views
 from fireline.oncall.schedules import user_names
 from fireline.oncall.views import on_call_now
 from fireline.people.models import Team, User
@@ -70,6 +70,7 @@ def dashboard(
         ),
         "schedules": schedules,
         "people": user_names(session, {e["shift"].user_id for e in schedules if e["shift"]}),
+        "unreachable": len(contacts.reachability_warnings(session)),
         "base_url": str(request.base_url).rstrip("/"),
     }
     return render(request, "dashboard.html", context, principal=principal)

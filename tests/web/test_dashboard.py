@@ -14,6 +14,7 @@ from fireline.core.clock import FixedClock
 from fireline.core.config import Settings
 from fireline.core.db import Database
 from fireline.core.jobs.worker import Worker
+from fireline.oncall import contacts
 from fireline.oncall.models import Page, Schedule
 from tests.conftest import Persona
 from tests.web.helpers import sign_in
@@ -25,6 +26,7 @@ def test_a_quiet_organisation_says_so(client: TestClient, personas: dict[str, Pe
     assert "No open incidents" in page
     assert "<strong>0</strong> triggered" in page and "No alert group is waiting" in page
     assert "Nobody is being paged" in page and "No schedules yet" in page
+    assert "cannot be reached" not in page
 
 
 def test_firing_alerts_pages_and_who_is_on_call(
@@ -48,6 +50,7 @@ def test_firing_alerts_pages_and_who_is_on_call(
         )
         paged = session.scalars(select(Page).where(Page.status == "active")).all()
         schedules = session.scalars(select(Schedule)).all()
+        unreachable = len(contacts.reachability_warnings(session))
     assert firing and paged and schedules, "the demo has firing alerts, pages and schedules"
     for status in ("triggered", "acknowledged", "silenced"):
         assert f"<strong>{counts.get(status, 0)}</strong> {status}" in page
@@ -58,3 +61,6 @@ def test_firing_alerts_pages_and_who_is_on_call(
     for schedule in schedules:
         assert f'href="/oncall/schedules/{schedule.slug}"' in page
     assert "cannot be worked out" not in page
+    assert unreachable, "the demo has someone nobody can reach"
+    person = "person" if unreachable == 1 else "people"
+    assert f"{unreachable} {person} on call or in a policy cannot be reached" in page
