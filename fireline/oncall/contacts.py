@@ -209,7 +209,11 @@ class Warning:
 
 
 def person_warning(session: Session, user: User) -> str | None:
-    methods = list(session.scalars(select(ContactMethod).where(ContactMethod.user_id == user.id)))
+    methods = session.scalars(select(ContactMethod).where(ContactMethod.user_id == user.id))
+    return _method_warning(user, list(methods))
+
+
+def _method_warning(user: User, methods: list[ContactMethod]) -> str | None:
     good = [m for m in methods if working(m)]
     if not good:
         if methods:
@@ -221,35 +225,49 @@ def person_warning(session: Session, user: User) -> str | None:
 
 
 def reachability_warnings(session: Session) -> list[Warning]:
-    """Everyone a page could reach who could not be reached."""
+    """Everyone a page could reach who could not be reached. A handful of
+    queries whatever the size of the organisation: the dashboard asks on
+    every view (one query a person took 80 ms for 300 people)."""
+    where = _paged_people(session)
+    if not where:
+        return []
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(where)))}
+    methods: dict[int, list[ContactMethod]] = {}
+    for method in session.scalars(select(ContactMethod).where(ContactMethod.user_id.in_(where))):
+        methods.setdefault(method.user_id, []).append(method)
+    warnings = []
+    for user_id in sorted(where):
+        user = users.get(user_id)
+        if user is None:
+            continue
+        problem = _method_warning(user, methods.get(user_id, []))
+        if problem:
+            places = ", ".join(sorted(set(where[user_id])))
+            warnings.append(Warning(user_id, user.name, places, f"{problem} (on {places})"))
+    return warnings
+
+
+def _paged_people(session: Session) -> dict[int, list[str]]:
+    """Everyone a schedule or an escalation policy names, with where."""
     where: dict[int, list[str]] = {}
-    for layer in session.scalars(select(ScheduleLayer)):
-        schedule = session.get(Schedule, layer.schedule_id)
-        for user_id in layer.user_ids:
-            where.setdefault(user_id, []).append(f"schedule {schedule.slug if schedule else '?'}")
-    for policy in session.scalars(select(EscalationPolicy)):
-        for step in parse_steps(policy.steps):
+    slugs = {row.id: row.slug for row in session.execute(select(Schedule.id, Schedule.slug))}
+    for schedule_id, user_ids in session.execute(
+        select(ScheduleLayer.schedule_id, ScheduleLayer.user_ids)
+    ):
+        for user_id in user_ids:
+            where.setdefault(user_id, []).append(f"schedule {slugs.get(schedule_id, '?')}")
+    members: dict[int, list[int]] = {}
+    for team_id, user_id in session.execute(select(TeamMembership.team_id, TeamMembership.user_id)):
+        members.setdefault(team_id, []).append(user_id)
+    for slug, steps in session.execute(select(EscalationPolicy.slug, EscalationPolicy.steps)):
+        for step in parse_steps(steps):
             for target in step.targets:
                 if target.type == "team":
-                    members = session.scalars(
-                        select(TeamMembership.user_id).where(
-                            TeamMembership.team_id == target.ids[0]
-                        )
-                    )
-                    people = list(members)
+                    people = members.get(target.ids[0], [])
                 elif target.type in ("user", "round_robin"):
                     people = list(target.ids)
                 else:
                     continue
                 for user_id in people:
-                    where.setdefault(user_id, []).append(f"policy {policy.slug}")
-    warnings = []
-    for user_id in sorted(where):
-        user = session.get(User, user_id)
-        if user is None:
-            continue
-        problem = person_warning(session, user)
-        if problem:
-            places = ", ".join(sorted(set(where[user_id])))
-            warnings.append(Warning(user_id, user.name, places, f"{problem} (on {places})"))
-    return warnings
+                    where.setdefault(user_id, []).append(f"policy {slug}")
+    return where
