@@ -454,6 +454,124 @@ def bench_declare(db: Database, kind: str) -> list[Result]:
     ]
 
 
+def _large_organisation(db: Database) -> None:
+    """300 people in 30 teams, a third without a contact method and a fifth of
+    the rest unverified; 30 schedules of 10 people; 30 policies paging teams."""
+    from fireline.oncall.models import ContactMethod, EscalationPolicy, Schedule, ScheduleLayer
+    from fireline.people.models import Team, TeamMembership, User
+
+    with db.transaction() as session:
+        users = [
+            User(
+                email=f"person{n}@example.com",
+                name=f"Person {n}",
+                role="responder",
+                time_zone="UTC",
+                is_active=True,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+            for n in range(300)
+        ]
+        teams = [Team(slug=f"team-{n}", name=f"Team {n}", created_at=NOW) for n in range(30)]
+        session.add_all([*users, *teams])
+        session.flush()
+        for n, user in enumerate(users):
+            session.add(TeamMembership(team_id=teams[n % 30].id, user_id=user.id))
+            if n % 3:
+                session.add(
+                    ContactMethod(
+                        user_id=user.id,
+                        kind="email",
+                        label="work",
+                        target={"address": user.email},
+                        verified_at=NOW if n % 5 else None,
+                        created_at=NOW,
+                    )
+                )
+        for n in range(30):
+            schedule = Schedule(
+                slug=f"schedule-{n}",
+                name=f"Schedule {n}",
+                time_zone="UTC",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+            session.add(schedule)
+            session.flush()
+            people = [users[(n * 10 + k) % 300].id for k in range(10)]
+            session.add(
+                ScheduleLayer(
+                    schedule_id=schedule.id,
+                    position=0,
+                    name="weekly",
+                    user_ids=people,
+                    rotation_unit="weeks",
+                    rotation_length=1,
+                    handoff="2026-01-01T09:00",
+                )
+            )
+            steps = [
+                {"delay_minutes": 10, "targets": [{"type": "team", "id": teams[(n + k) % 30].id}]}
+                for k in range(3)
+            ]
+            session.add(
+                EscalationPolicy(
+                    slug=f"policy-{n}",
+                    name=f"Policy {n}",
+                    steps=steps,
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+
+
+def bench_dashboard(db: Database, kind: str) -> list[Result]:
+    """GET / signed in, through real uvicorn, for an organisation of 300 people
+    on 30 schedules and 30 escalation policies: the dashboard works out who is
+    on call and who cannot be reached on every view."""
+    import re
+
+    import httpx
+
+    from fireline.core.clock import SystemClock
+    from fireline.core.config import Settings
+    from fireline.people import service as people
+    from fireline.web.app import create_app
+
+    _large_organisation(db)
+    password = "a bench password"
+    with db.transaction() as session:
+        people.create_user(
+            session,
+            actor=Actor.system(),
+            now=NOW,
+            email="bench@example.com",
+            name="Bench",
+            password=password,
+        )
+    app = create_app(
+        Settings(database_url=db.url, migrate_on_start=False), database=db, clock=SystemClock()
+    )
+    with served(app) as base, httpx.Client(base_url=base) as client:
+        found = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert found, "the sign-in form has no CSRF field"
+        signed_in = client.post(
+            "/login",
+            data={"email": "bench@example.com", "password": password, "csrf_token": found[1]},
+            follow_redirects=True,
+        )
+        assert "Sign out" in signed_in.text, "could not sign in"
+        latencies = timed_gets(client, "/", 100, warm_up=10)
+    p50, p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
+    return [
+        Result("GET / (dashboard), 300 people, p50", kind, round(p50, 1), "ms", "", True),
+        Result(
+            "GET / (dashboard), 300 people, p95", kind, round(p95, 1), "ms", "<= 100 ms", p95 <= 100
+        ),
+    ]
+
+
 def bench_evidence(db: Database, kind: str) -> list[Result]:
     """A 1 GiB evidence file streamed up, down and verified through `fireline serve`,
     with the server's peak memory (bench/evidence.py; alone, it takes --size-mib)."""
@@ -472,6 +590,7 @@ BENCHES: dict[str, Callable[[Database, str], list[Result]]] = {
     "api": bench_api,
     "status": bench_status_page,
     "declare": bench_declare,
+    "dashboard": bench_dashboard,
     "evidence": bench_evidence,
 }
 
