@@ -225,9 +225,9 @@ def _method_warning(user: User, methods: list[ContactMethod]) -> str | None:
 
 
 def reachability_warnings(session: Session) -> list[Warning]:
-    """Everyone a page could reach who could not be reached. A handful of
-    queries whatever the size of the organisation: the dashboard asks on
-    every view (one query a person took 80 ms for 300 people)."""
+    """Everyone a page could reach who could not be reached. Six queries
+    whatever the size of the organisation: the dashboard asks on every view
+    (two queries a person took 80 ms for 300 people)."""
     where = _paged_people(session)
     if not where:
         return []
