@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import functools
 import os
+import random
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from fireline.core.audit import Actor
 from fireline.core.clock import FixedClock
 from fireline.core.config import Settings
 from fireline.core.db import Database, normalise_url
+from fireline.core.jobs.worker import Worker
 from fireline.core.migrate import upgrade
 from fireline.core.secrets import hash_password
 from fireline.people import service as people
@@ -144,6 +146,20 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url, migrate_on_start=False, evidence_dir=tmp_path / "evidence"
     )
+
+
+@pytest.fixture
+def run_jobs(db: Database, clock: FixedClock, settings: Settings) -> Callable[[], int]:
+    """Run every job due, and those they queue, until none is left; returns how many ran."""
+    worker = Worker(db, clock, settings, rng=random.Random(1))
+
+    def run() -> int:
+        total = 0
+        while (done := worker.run_once()) > 0:
+            total += done
+        return total
+
+    return run
 
 
 @pytest.fixture

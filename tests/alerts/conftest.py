@@ -4,7 +4,6 @@ and a worker that runs due jobs on the test clock."""
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,11 +19,8 @@ from fireline.alerts.models import AlertGroup
 from fireline.alerts.shape import Action, AlertIn, Severity
 from fireline.catalog import service as catalog
 from fireline.core.audit import Actor
-from fireline.core.clock import FixedClock
-from fireline.core.config import Settings
 from fireline.core.db import Database
 from fireline.core.jobs.models import Job
-from fireline.core.jobs.worker import Worker
 from fireline.core.migrate import upgrade
 from tests.conftest import Persona
 
@@ -93,19 +89,6 @@ def make_integration(
         return created
 
     return make
-
-
-@pytest.fixture
-def run_jobs(db: Database, clock: FixedClock, settings: Settings) -> Callable[[], int]:
-    worker = Worker(db, clock, settings, rng=random.Random(1))
-
-    def run() -> int:
-        total = 0
-        while (done := worker.run_once()) > 0:
-            total += done
-        return total
-
-    return run
 
 
 def groups(db: Database) -> list[AlertGroup]:

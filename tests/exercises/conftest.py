@@ -13,10 +13,7 @@ from fireline.catalog import service as catalog
 from fireline.core.audit import Actor
 from fireline.core.clock import FixedClock
 from fireline.core.db import Database
-from tests.alerts.conftest import run_jobs
 from tests.conftest import Persona
-
-__all__ = ["run_jobs"]
 
 SERVICES = ("api-gateway", "postgres-main", "checkout", "auth")
 

@@ -21,10 +21,7 @@ from fireline.oncall import schedules
 from fireline.oncall.contacts import reachability_warnings
 from fireline.oncall.models import EscalationPolicy, Schedule
 from fireline.people.models import User
-from tests.alerts.conftest import run_jobs
 from tests.conftest import START, LiveServer, Persona
-
-__all__ = ["run_jobs"]
 
 
 def run(args: list[str], env: dict[str, str]) -> Result:

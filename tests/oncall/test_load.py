@@ -21,12 +21,12 @@ from fireline.oncall import load
 from fireline.oncall.load import OnCall, Person, Sent
 from fireline.oncall.models import Notification, Page
 from fireline.people.models import User
-from tests.alerts.conftest import MakeIntegration, make_integration, run_jobs, services
+from tests.alerts.conftest import MakeIntegration, make_integration, services
 from tests.alerts.test_ingest import pd_event
 from tests.conftest import LiveServer, Persona
 from tests.test_cli import env_for, run
 
-__all__ = ["make_integration", "run_jobs", "services"]
+__all__ = ["make_integration", "services"]
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

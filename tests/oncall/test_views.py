@@ -7,7 +7,6 @@ the field named, never as a 500."""
 from __future__ import annotations
 
 import html
-import random
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -18,10 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from fireline.core.clock import FixedClock
-from fireline.core.config import Settings
 from fireline.core.db import Database
-from fireline.core.jobs.worker import Worker
 from fireline.oncall import timeline_bars as layout
 from fireline.oncall.models import (
     ContactMethod,
@@ -65,19 +61,6 @@ def make_schedule(
     }
     created: dict[str, Any] = api(client, manager, "POST", "/api/v1/schedules", body)
     return created
-
-
-@pytest.fixture
-def run_jobs(db: Database, clock: FixedClock, settings: Settings) -> Callable[[], int]:
-    worker = Worker(db, clock, settings, rng=random.Random(1))
-
-    def run() -> int:
-        total = 0
-        while (done := worker.run_once()) > 0:
-            total += done
-        return total
-
-    return run
 
 
 def bars(page: str, row: str) -> list[tuple[str, str, float, float]]:

@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from fireline.core.clock import FixedClock
-from fireline.core.config import Settings
-from fireline.core.db import Database
-from fireline.core.jobs.worker import Worker
 from tests.conftest import Persona
-
-
-@pytest.fixture
-def run_jobs(db: Database, clock: FixedClock, settings: Settings) -> Callable[[], int]:
-    worker = Worker(db, clock, settings, rng=random.Random(1))
-
-    def run() -> int:
-        total = 0
-        while (done := worker.run_once()) > 0:
-            total += done
-        return total
-
-    return run
 
 
 def declare(client: TestClient, who: Persona, severity: str = "SEV2", **extra: Any) -> str:

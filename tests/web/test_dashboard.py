@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import random
+from collections.abc import Callable
 from html import escape
 
 from fastapi.testclient import TestClient
@@ -11,9 +11,7 @@ from sqlalchemy import select
 from fireline import demo
 from fireline.alerts import queries as alert_queries
 from fireline.core.clock import FixedClock
-from fireline.core.config import Settings
 from fireline.core.db import Database
-from fireline.core.jobs.worker import Worker
 from fireline.oncall import contacts
 from fireline.oncall.models import Page, Schedule
 from tests.conftest import Persona
@@ -34,13 +32,11 @@ def test_firing_alerts_pages_and_who_is_on_call(
     personas: dict[str, Persona],
     db: Database,
     clock: FixedClock,
-    settings: Settings,
+    run_jobs: Callable[[], int],
 ) -> None:
     with db.transaction() as session:
         demo.seed(session, now=clock.now(), password="a demo password")
-    worker = Worker(db, clock, settings, rng=random.Random(1))
-    while worker.run_once():  # the demo's firing alerts page their on-call people
-        pass
+    run_jobs()  # the demo's firing alerts page their on-call people
     sign_in(client, "responder@example.com")
     page = client.get("/").text
     with db.session() as session:

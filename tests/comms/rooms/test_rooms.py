@@ -14,12 +14,10 @@ from sqlalchemy import select
 from fireline.comms.rooms.models import ChatRoom
 from fireline.core.config import Settings
 from fireline.core.db import Database
-from tests.alerts.conftest import run_jobs
 from tests.comms.conftest import Receiver
 from tests.conftest import Persona
 from tests.web.helpers import page_token, sign_in
 
-__all__ = ["run_jobs"]
 Personas = dict[str, Persona]
 
 

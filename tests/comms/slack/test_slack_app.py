@@ -23,11 +23,9 @@ from fireline.core.signing import signing_key
 from fireline.incidents.models import Incident, TimelineEvent
 from fireline.oncall import paging
 from fireline.oncall.models import EscalationPolicy, Page
-from tests.alerts.conftest import run_jobs
 from tests.comms.slack.conftest import FromSlack, SlackStandIn
 from tests.conftest import Persona
 
-__all__ = ["run_jobs"]
 Personas = dict[str, Persona]
 Run = Callable[[], int]
 

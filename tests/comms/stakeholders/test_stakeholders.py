@@ -23,12 +23,10 @@ from fireline.core.jobs import queue
 from fireline.incidents.models import TimelineEvent
 from fireline.plan import load_plan_file
 from fireline.plan.loader import PlanError
-from tests.alerts.conftest import run_jobs
 from tests.comms.conftest import Mailbox, Receiver
 from tests.conftest import Persona
 from tests.web.helpers import csrf_from, sign_in
 
-__all__ = ["run_jobs"]
 Personas = dict[str, Persona]
 
 PLAN = """

@@ -21,13 +21,11 @@ from fireline.core.clock import FixedClock
 from fireline.core.config import Settings
 from fireline.core.db import Database
 from fireline.web.app import create_app
-from tests.alerts.conftest import run_jobs
 from tests.comms.conftest import Mailbox, Receiver
 from tests.conftest import Persona
 
 Personas = dict[str, Persona]
 
-__all__ = ["run_jobs"]
 BASE = "http://fireline.test"
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from fireline.core.config import Settings
-from tests.alerts.conftest import make_integration, run_jobs, services
+from tests.alerts.conftest import make_integration, services
 from tests.comms.conftest import Mailbox, mailbox, receiver, smtp_server
 
-__all__ = ["mailbox", "make_integration", "receiver", "run_jobs", "services", "smtp_server"]
+__all__ = ["mailbox", "make_integration", "receiver", "services", "smtp_server"]
 
 
 @pytest.fixture

@@ -19,12 +19,11 @@ from fireline.core.config import Settings
 from fireline.core.db import Database
 from fireline.core.jobs.models import Job
 from fireline.incidents.models import TimelineEvent
-from tests.alerts.conftest import run_jobs
 from tests.comms.conftest import Mailbox, mailbox, smtp_server
 from tests.conftest import START
 from tests.security.obligations.conftest import Personas, attach, declare
 
-__all__ = ["mailbox", "run_jobs", "smtp_server"]
+__all__ = ["mailbox", "smtp_server"]
 
 PLAN = """
 organisation: {name: Acme, time_zone: Europe/Berlin}
