@@ -22,6 +22,7 @@ from fireline.core.deps import (
 from fireline.core.errors import InvalidInput, NotFound
 from fireline.core.http import safe_url
 from fireline.core.ids import RowId
+from fireline.core.strict import NotNull
 from fireline.oncall import paging, policies, schedules
 from fireline.oncall.escalation import MAX_REPEAT
 from fireline.oncall.models import EscalationPolicy, Page, Schedule, ScheduleOverride
@@ -396,11 +397,13 @@ class PolicyIn(BaseModel):
 class PolicyPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    steps: list[dict[str, Any]] | None = Field(default=None, min_length=1, max_length=20)
-    repeat: int | None = Field(default=None, ge=0, le=MAX_REPEAT)
-    ack_timeout_minutes: AckTimeout = None
-    description: str | None = Field(default=None, max_length=2000)
+    name: Annotated[str | None, NotNull] = Field(default=None, min_length=1, max_length=200)
+    steps: Annotated[list[dict[str, Any]] | None, NotNull] = Field(
+        default=None, min_length=1, max_length=20
+    )
+    repeat: Annotated[int | None, NotNull] = Field(default=None, ge=0, le=MAX_REPEAT)
+    ack_timeout_minutes: AckTimeout = Field(default=None, description="null: the default")
+    description: Annotated[str | None, NotNull] = Field(default=None, max_length=2000)
 
 
 class PolicyOut(BaseModel):

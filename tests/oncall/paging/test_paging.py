@@ -580,6 +580,23 @@ def test_schedule_and_policy_input_is_checked_before_anything_is_stored(
     assert policy.status_code == 422 and policy.json()["error"]["field"] == "slug"
 
 
+def test_a_policy_edit_refuses_null_where_the_policy_needs_a_value(
+    client: TestClient, personas: Personas
+) -> None:
+    make_policy(client, personas, "responder", service=None)
+    manager = personas["manager"].headers
+    url = "/api/v1/escalation-policies/api-oncall"
+    before = client.get(url, headers=manager).json()
+    for field in ("name", "steps", "repeat", "description"):
+        refused = client.patch(url, json={field: None, "ack_timeout_minutes": 3}, headers=manager)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["field"] == field
+    assert client.get(url, headers=manager).json() == before
+    # ack_timeout_minutes is the one that takes null: back to the default.
+    cleared = client.patch(url, json={"ack_timeout_minutes": None}, headers=manager)
+    assert cleared.status_code == 200 and cleared.json()["ack_timeout_minutes"] is None
+
+
 def test_removing_a_notification_rule_is_audited(
     client: TestClient, personas: Personas, db: Database
 ) -> None:
