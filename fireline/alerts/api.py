@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -36,6 +36,7 @@ from fireline.core.deps import (
     require_viewer,
 )
 from fireline.core.ids import MAX_ID, RowId
+from fireline.core.strict import Strict
 from fireline.incidents.api import get_plan
 from fireline.plan.schema import Plan
 
@@ -97,9 +98,7 @@ RulePosition = Annotated[
 ]
 
 
-class IntegrationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IntegrationIn(Strict):
     service: str
     kind: Literal["alertmanager", "grafana", "pagerduty", "generic", "heartbeat", "change"]
     name: str = Field(default="", max_length=200)
@@ -111,9 +110,7 @@ class IntegrationIn(BaseModel):
     heartbeat_grace_seconds: HeartbeatGrace = None
 
 
-class IntegrationPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class IntegrationPatch(Strict):
     name: str | None = Field(default=None, max_length=200)
     group_by: list[str] | None = Field(default=None, max_length=20)
     mapping: dict[str, Any] | None = None
@@ -121,9 +118,7 @@ class IntegrationPatch(BaseModel):
     rate_limit_per_minute: Rate = None
 
 
-class MappingTry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MappingTry(Strict):
     mapping: dict[str, Any]
     payload: Any
 
@@ -382,15 +377,11 @@ class GroupDetail(GroupOut):
     recent_changes: list[ChangeOut]
 
 
-class GroupAction(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class GroupAction(Strict):
     note: str = Field(default="", max_length=2000)
 
 
-class AlertSend(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AlertSend(Strict):
     service: str
     summary: str = Field(min_length=1, max_length=1024)
     severity: Literal["critical", "error", "warning", "info"] = "warning"
@@ -513,9 +504,7 @@ class RuleOut(BaseModel):
         )
 
 
-class RuleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RuleIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     matchers: str = Field(
         default="", max_length=4000, description='e.g. severity="critical", team=~"db|infra"'
@@ -595,9 +584,7 @@ class SilenceOut(BaseModel):
         )
 
 
-class SilenceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SilenceIn(Strict):
     matchers: str = Field(min_length=1, max_length=4000)
     ends_at: datetime
     starts_at: datetime | None = None
@@ -663,9 +650,7 @@ class WindowOut(BaseModel):
         )
 
 
-class WindowIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WindowIn(Strict):
     service: str
     title: str = Field(min_length=1, max_length=300)
     starts_at: datetime

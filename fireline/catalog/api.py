@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fireline.catalog import service
 from fireline.catalog.models import Service
 from fireline.core.deps import Principal, get_now, get_session, require_manager, require_viewer
+from fireline.core.strict import Strict
 
 router = APIRouter(prefix="/api/v1/services", tags=["services"])
 
@@ -38,9 +39,7 @@ class ServiceOut(BaseModel):
         )
 
 
-class ServiceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ServiceIn(Strict):
     slug: str = Field(max_length=64)
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)

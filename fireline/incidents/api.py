@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from fireline.core.deps import Principal, get_now, get_session, require_responder, require_viewer
-from fireline.core.strict import Strict
+from fireline.core.strict import Moment, Strict
 from fireline.incidents import paging as incident_paging
 from fireline.incidents import queries, search, service
 from fireline.incidents.models import Incident, TimelineEvent
@@ -177,8 +177,8 @@ def list_incidents(
     type: str | None = Query(default=None, max_length=64),
     service_slug: str | None = Query(default=None, alias="service", max_length=64),
     commander: str | None = Query(default=None, max_length=320),
-    declared_after: datetime | None = None,
-    declared_before: datetime | None = None,
+    declared_after: Moment | None = None,
+    declared_before: Moment | None = None,
     sort: str = Query(default="newest", max_length=16, description="newest, oldest or severity"),
     limit: int = Query(default=50, ge=1, le=500),
     offset: int = Query(default=0, ge=0, le=10_000_000),

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from fireline.core.deps import Principal, get_now, get_session, require, require_viewer
+from fireline.core.strict import Strict
 from fireline.incidents.api import get_plan
 from fireline.maturity import model, service
 from fireline.people.models import Role
@@ -18,8 +19,7 @@ from fireline.plan.schema import Plan
 router = APIRouter(prefix="/api/v1/maturity", tags=["maturity"])
 
 
-class AnswersIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AnswersIn(Strict):
     answers: dict[str, bool] = Field(description="question key → yes (true) or no (false)")
     notes: dict[str, str] = Field(default_factory=dict, description="question key → a note")
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from fireline.core.deps import (
 from fireline.core.errors import InvalidInput, NotFound
 from fireline.core.http import safe_url
 from fireline.core.ids import RowId
-from fireline.core.strict import NotNull
+from fireline.core.strict import Moment, NotNull, Strict
 from fireline.oncall import paging, policies, schedules
 from fireline.oncall.escalation import MAX_REPEAT
 from fireline.oncall.models import EscalationPolicy, Page, Schedule, ScheduleOverride
@@ -48,9 +48,7 @@ class ShiftOut(BaseModel):
     source: str
 
 
-class LayerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LayerIn(Strict):
     name: str = Field(default="", max_length=200)
     users: list[str] = Field(min_length=1, max_length=100)
     handoff: str = Field(max_length=32, description="first handoff, local time: 2026-11-02T09:00")
@@ -76,9 +74,7 @@ class LayerOut(BaseModel):
     import_error: str | None = None
 
 
-class ScheduleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ScheduleIn(Strict):
     slug: str = Field(max_length=64)
     name: str = Field(min_length=1, max_length=200)
     time_zone: str = Field(max_length=64)
@@ -97,9 +93,7 @@ class ScheduleOut(BaseModel):
     on_call_now: PersonOut | None
 
 
-class OverrideIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class OverrideIn(Strict):
     user: str
     starts_at: datetime
     ends_at: datetime
@@ -295,8 +289,8 @@ def remove_override(
 @router.get("/schedules/{ref}/shifts", response_model=TimelineOut)
 def schedule_shifts(
     ref: str,
-    start: datetime | None = Query(default=None, description="default: now"),
-    end: datetime | None = Query(default=None, description="default: two weeks after start"),
+    start: Moment | None = Query(default=None, description="default: now"),
+    end: Moment | None = Query(default=None, description="default: two weeks after start"),
     _: Principal = Depends(require_viewer),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
@@ -346,7 +340,7 @@ def _window(
 @router.get("/oncall", response_model=list[OnCallOut])
 def on_call(
     schedule: str | None = Query(default=None),
-    at: datetime | None = Query(default=None, description="default: now"),
+    at: Moment | None = Query(default=None, description="default: now"),
     _: Principal = Depends(require_viewer),
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
@@ -382,9 +376,7 @@ def on_call(
 AckTimeout = Annotated[int | None, Field(ge=1, le=policies.MAX_ACK_TIMEOUT)]
 
 
-class PolicyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PolicyIn(Strict):
     slug: str = Field(max_length=64)
     name: str = Field(min_length=1, max_length=200)
     steps: list[dict[str, Any]] = Field(min_length=1, max_length=20)
@@ -394,9 +386,7 @@ class PolicyIn(BaseModel):
     description: str = Field(default="", max_length=2000)
 
 
-class PolicyPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PolicyPatch(Strict):
     name: Annotated[str | None, NotNull] = Field(default=None, min_length=1, max_length=200)
     steps: Annotated[list[dict[str, Any]] | None, NotNull] = Field(
         default=None, min_length=1, max_length=20
@@ -477,9 +467,7 @@ def update_policy(
     return PolicyOut.of(row)
 
 
-class ServicePolicyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ServicePolicyIn(Strict):
     escalation_policy: str | None
 
 
@@ -555,9 +543,7 @@ def find_page(session: Session, page_id: int, principal: Principal) -> Page:
     return page
 
 
-class ReassignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReassignIn(Strict):
     users: list[str] = Field(min_length=1, max_length=20, description="ids or e-mail addresses")
 
 

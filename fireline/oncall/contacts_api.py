@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from fireline.comms import channels
 from fireline.core.deps import Principal, get_now, get_session, require_viewer
 from fireline.core.errors import NotFound
 from fireline.core.ids import MAX_ID, RowId
+from fireline.core.strict import Strict
 from fireline.oncall import contacts
 from fireline.oncall.models import ContactMethod, NotificationRule
 from fireline.people.models import User
@@ -22,9 +23,7 @@ from fireline.people.models import User
 router = APIRouter(prefix="/api/v1", tags=["on-call"])
 
 
-class MethodIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MethodIn(Strict):
     kind: str = Field(max_length=32)
     target: dict[str, Any]
     label: str = Field(default="", max_length=200)
@@ -54,9 +53,7 @@ class MethodOut(BaseModel):
         )
 
 
-class RuleIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RuleIn(Strict):
     urgency: str = Field(pattern="^(high|low)$")
     contact_method_id: int = Field(ge=1, le=MAX_ID)
     delay_minutes: int = Field(default=0, ge=0, le=1440)

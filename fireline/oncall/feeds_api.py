@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from fireline.core.config import Settings
@@ -22,6 +22,7 @@ from fireline.core.deps import (
 from fireline.core.errors import InvalidInput, NotFound
 from fireline.core.http import safe_url
 from fireline.core.ids import RowId
+from fireline.core.strict import Strict
 from fireline.oncall import feed_content, feed_fetch, feed_import, feeds, schedules
 from fireline.oncall.ical import FeedImport
 from fireline.oncall.models import CalendarFeed, Schedule, ScheduleLayer
@@ -65,10 +66,8 @@ def _me(session: Session, principal: Principal) -> User:
     return user
 
 
-class NewFeedIn(BaseModel):
+class NewFeedIn(Strict):
     """Nothing to choose yet: the body is an empty object."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 @router.post("/api/v1/schedules/{ref}/calendar-feeds", response_model=NewFeedOut, status_code=201)
@@ -187,9 +186,7 @@ def calendar(
 # --- importing a feed as a layer ---------------------------------------------------
 
 
-class ImportIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ImportIn(Strict):
     url: str = Field(max_length=feed_fetch.MAX_URL_LENGTH, description="http(s) or webcal URL")
     name: str = Field(default="", max_length=200)
 

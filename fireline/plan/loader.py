@@ -28,6 +28,7 @@ from fireline.plan.schema import DEFER_CHECKS, Plan
 # Marks a mapping key's own position in the positions map, next to its value's.
 _KEY = "<key>"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 # Far more than any real plan holds (the built-in one is about 300 values).
 MAX_NODES = 100_000
 
@@ -151,6 +152,9 @@ def _parse(text: str, source: str) -> tuple[dict[str, Any], Positions, list[Plan
         _check_size(root, source)
         # Before construction: building the data flattens merge keys in place.
         duplicates = _duplicate_keys(root, (), set())
+        impossible = _impossible_dates(loader, root, (), set())
+        if impossible:
+            raise PlanError(source, impossible)
         data = loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         raise PlanError(source, [_syntax_problem(exc)]) from None
@@ -236,6 +240,34 @@ def _duplicate_keys(node: yaml.Node, path: Location, seen: set[int]) -> list[Pla
         for index, item in enumerate(node.value):
             problems += _duplicate_keys(item, (*path, index), seen)
     return problems
+
+
+def _impossible_dates(
+    loader: yaml.SafeLoader, node: yaml.Node, path: Location, seen: set[int]
+) -> list[PlanProblem]:
+    """Scalars that read as dates but name none (2026-02-30): building them
+    raises a bare ValueError, with no position, where the rest are YAML errors."""
+    if id(node) in seen:
+        return []
+    seen.add(id(node))
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag != _TIMESTAMP_TAG:
+            return []
+        try:
+            loader.construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            mark = node.start_mark
+            message = f"{node.value!r} is not a date: {exc}"
+            return [PlanProblem(dotted(path), mark.line + 1, mark.column + 1, message)]
+        return []
+    children: list[tuple[Location, yaml.Node]] = []
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+            children += [(path, key_node), ((*path, key), value_node)]
+    elif isinstance(node, yaml.SequenceNode):
+        children = [((*path, index), item) for index, item in enumerate(node.value)]
+    return [p for where, child in children for p in _impossible_dates(loader, child, where, seen)]
 
 
 def _record_positions(

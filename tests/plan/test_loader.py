@@ -97,6 +97,18 @@ def test_duplicate_keys_and_references_point_at_the_value_at_fault() -> None:
     assert len(found) == 3
 
 
+def test_a_date_no_calendar_has_is_a_problem_at_its_place() -> None:
+    """YAML reads 2026-02-30 as a date, and building it raised a bare
+    ValueError: a 500 from the playbook editor, a traceback from the CLI."""
+    assert problems("2026-02-30") == [
+        "plan.yaml:1:1: '2026-02-30' is not a date: day is out of range for month"
+    ]
+    text = "organisation: {name: Acme}\nholidays:\n  extra: [2026-12-24, 2026-13-01]\n"
+    assert problems(text) == [
+        "plan.yaml:3:23: holidays.extra[1]: '2026-13-01' is not a date: month must be in 1..12"
+    ]
+
+
 def test_lifecycles_are_checked_state_by_state() -> None:
     text = (
         "organisation: {name: Acme}\n"

@@ -9,6 +9,7 @@ that a new route is checked the day it is added."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -118,27 +119,72 @@ def test_ids_past_any_column_are_a_422_or_404(
     assert rule.status_code == 422 and rule.json()["error"]["field"] == "contact_method_id"
 
 
-def test_dates_at_the_edge_of_the_calendar_are_a_422(
-    client: TestClient, personas: dict[str, Persona]
+def body_moments(spec: dict[str, Any]) -> list[tuple[str, str, list[str | int]]]:
+    """(method, path, where in the body) for each date-time a request body holds."""
+    components = spec["components"]["schemas"]
+    found: list[tuple[str, str, list[str | int]]] = []
+
+    def walk(schema: dict[str, Any], where: list[str | int], seen: frozenset[str]) -> list:
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            return [] if name in seen else walk(components[name], where, seen | {name})
+        hits: list[list[str | int]] = [where] if schema.get("format") == "date-time" else []
+        for alternative in (*schema.get("anyOf", ()), *schema.get("oneOf", ())):
+            hits += walk(alternative, where, seen)
+        if isinstance(schema.get("items"), dict):
+            hits += walk(schema["items"], [*where, 0], seen)
+        for name, child in schema.get("properties", {}).items():
+            hits += walk(child, [*where, name], seen)
+        return hits
+
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            schema = content.get("application/json", {}).get("schema", {})
+            for where in walk(schema, [], frozenset()):
+                found.append((method.upper(), path, where))
+    return found
+
+
+def nested(where: list[str | int], value: str) -> Any:
+    """["layers", 0, "ends_at"] -> {"layers": [{"ends_at": value}]}"""
+    if not where:
+        return value
+    inner = nested(where[1:], value)
+    return [inner] if isinstance(where[0], int) else {where[0]: inner}
+
+
+EDGES = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+CALENDAR = "a moment in the years 1 to 9999 once turned into UTC"
+
+
+@pytest.mark.parametrize("edge", EDGES)
+def test_every_moment_a_client_sends_past_the_calendar_is_a_422_naming_it(
+    client: TestClient, personas: dict[str, Persona], spec: dict[str, Any], edge: str
 ) -> None:
     """0001-01-01T00:00+14:00 is a valid date that has no UTC (the year 0):
-    storing it raised OverflowError inside SQLAlchemy, answered 500."""
-    declared = client.post(
-        "/api/v1/incidents",
-        json={
-            "title": "Far back",
-            "severity": "SEV3",
-            "type": "outage",
-            "started_at": "0001-01-01T00:00:00+14:00",
-        },
-        headers=personas["admin"].headers,
-    )
-    assert declared.status_code == 422, declared.text
-    assert (
-        declared.json()["error"]["message"] == "a date or a number in this request is out of range"
-    )
-    listed = client.get("/api/v1/incidents", headers=personas["admin"].headers).json()
-    assert listed == []  # nothing half-written
+    it raised OverflowError while being stored, answered with a 422 that
+    could not say which field. Every date-time in a body or a URL is now
+    refused with its name, before any code sees it."""
+    admin = personas["admin"].headers
+    checked: list[str] = []
+    for method, path, where in body_moments(spec):
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        response = client.request(method, url, json=nested(where, edge), headers=admin)
+        errors = response.json()["error"].get("details", [])
+        named = [e for e in errors if e["message"] == CALENDAR]
+        assert response.status_code == 422 and len(named) == 1, (method, path, response.text)
+        assert named[0]["field"].replace("[0]", ".0").split(".") == [str(w) for w in where]
+        checked.append(f"{method} {path}")
+    for method, path, name, schemas in parameters(spec):
+        if any(schema.get("format") == "date-time" for schema in schemas):
+            url = re.sub(r"\{[^}]+\}", "1", path)
+            response = client.request(method, url, params={name: edge}, headers=admin)
+            assert response.status_code == 422, (method, path, response.text)
+            assert {"field": name, "message": CALENDAR} in response.json()["error"]["details"]
+            checked.append(f"{method} {path}?{name}")
+    assert len(checked) > 20
+    assert client.get("/api/v1/incidents", headers=admin).json() == []  # nothing half-written
 
 
 @pytest.mark.parametrize(

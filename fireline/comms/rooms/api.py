@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from fireline.comms import channels
@@ -15,13 +15,12 @@ from fireline.comms.rooms import service
 from fireline.comms.rooms.models import ChatRoom
 from fireline.core.deps import Principal, get_now, get_session, require_admin
 from fireline.core.ids import RowId
+from fireline.core.strict import Strict
 
 router = APIRouter(prefix="/api/v1/chat-rooms", tags=["chat rooms"])
 
 
-class RoomIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RoomIn(Strict):
     name: str = Field(max_length=200)
     kind: str = Field(max_length=32, description="a channel kind: apprise, slack, webhook, …")
     target: dict[str, Any] = Field(

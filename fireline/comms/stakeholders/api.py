@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from fireline.comms.stakeholders import service
 from fireline.core.deps import Principal, get_now, get_session, require_responder, require_viewer
+from fireline.core.strict import Strict
 from fireline.incidents import queries
 from fireline.incidents.api import get_plan
 from fireline.incidents.models import TimelineEvent
@@ -18,9 +19,7 @@ from fireline.plan.schema import Plan
 router = APIRouter(prefix="/api/v1/incidents", tags=["stakeholder updates"])
 
 
-class UpdateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UpdateIn(Strict):
     body: str = Field(max_length=service.MAX_BODY)
 
 

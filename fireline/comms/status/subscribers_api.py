@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,13 +18,12 @@ from fireline.comms.status.models import Subscriber
 from fireline.core import audit
 from fireline.core.deps import Principal, get_now, get_session, require_manager
 from fireline.core.ids import RowId
+from fireline.core.strict import Strict
 
 router = APIRouter(prefix="/api/v1/status/subscribers", tags=["status page"])
 
 
-class SubscribeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SubscribeIn(Strict):
     email: str | None = Field(default=None, max_length=320)
     webhook_url: str | None = Field(default=None, max_length=2000)
     components: list[str] = Field(default_factory=list, max_length=subscriptions.MAX_COMPONENTS)

@@ -31,7 +31,7 @@ from fireline.core.deps import (
     require_viewer,
 )
 from fireline.core.errors import AppError, NotFound
-from fireline.core.strict import Strict
+from fireline.core.strict import Moment, Strict
 from fireline.incidents import queries as incident_queries
 from fireline.incidents.api import get_plan
 from fireline.incidents.models import Incident
@@ -207,7 +207,7 @@ async def upload(
     source_account: str = Query(default="", max_length=320),
     source_cloud: str = Query(default="", max_length=1000),
     collected_by: str = Query(default="", max_length=200),
-    collected_at: datetime | None = None,
+    collected_at: Moment | None = None,
     collected_tz: str = Query(default="", max_length=64),
     tool: str = Query(default="", max_length=200),
     tool_version: str = Query(default="", max_length=100),

@@ -20,6 +20,7 @@ from fireline.core.clock import Clock
 from fireline.core.config import Settings
 from fireline.core.deps import Principal, get_clock, get_session, get_settings_dep
 from fireline.core.errors import AppError, InvalidInput
+from fireline.core.strict import keepable_input
 from fireline.incidents.api import get_plan
 from fireline.incidents.models import Incident
 from fireline.people.models import Role
@@ -143,11 +144,12 @@ def _local_input(value: str, field: str) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput(
             f"expected a time like 2026-03-02T09:30, not {value!r}", field=field
         ) from None
+    return keepable_input(moment, field)
 
 
 def _date_input(value: str) -> date | None:

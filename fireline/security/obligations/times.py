@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fireline.core.errors import InvalidInput
+from fireline.core.strict import keepable_input
 
 # A laptop's clock a little ahead of the server's is not a claim about the future.
 CLOCK_SKEW = timedelta(minutes=1)
@@ -44,11 +45,12 @@ def stated_time(
 def local_input(text: str, *, field: str) -> datetime:
     """A time typed in a form (``2026-03-02T09:30``, with or without an offset)."""
     try:
-        return datetime.fromisoformat(text.strip())
+        moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput(
             f"expected a date and time like 2026-03-02T09:30, not {text!r}", field=field
         ) from None
+    return keepable_input(moment, field)
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from fireline.core.deps import Principal, get_now, get_session
 from fireline.core.errors import AppError, InvalidInput, TooLarge
 from fireline.core.ids import as_row_id
+from fireline.core.strict import keepable_input
 from fireline.incidents.models import Incident
 from fireline.incidents.views import visible_incident
 from fireline.people.models import Role
@@ -125,6 +126,7 @@ def _moment(value: str, field: str, principal: Principal) -> datetime | None:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput("expected a date and time like 2026-03-02T09:30", field=field) from None
+    keepable_input(moment, field)
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(principal.time_zone))
 
 

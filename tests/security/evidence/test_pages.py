@@ -95,6 +95,18 @@ def test_form_errors_keep_the_input_and_name_the_field(
     assert refused.status_code == 422
     assert 'id="external-collected_tz-error"' in refused.text
     assert 'value="Mars/Olympus"' in refused.text and "Kept in locker 4" in refused.text
+    for edge in ("0001-01-01T00:00", "9999-12-31T23:59"):
+        far = client.post(
+            f"/incidents/{incident}/evidence/external",
+            data={
+                "csrf_token": token,
+                "type": "laptop",
+                "collected_at": edge,
+                "collected_tz": "Pacific/Kiritimati",
+            },
+        )
+        assert far.status_code == 422 and 'id="external-collected_at-error"' in far.text
+        assert "the years 1 to 9999" in far.text
     missing = client.post(
         f"/incidents/{incident}/evidence/upload", data={"csrf_token": token, "type": "log"}
     )

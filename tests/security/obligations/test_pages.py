@@ -87,6 +87,10 @@ def test_a_refused_form_comes_back_with_the_field_and_what_was_typed(
     assert "<strong>reason</strong>" in refused.text
     assert re.search(r'<option value="nis2" selected>', refused.text)
     assert 'value="2026-03-02T08:30"' in refused.text
+    for edge in ("0001-01-01T00:00", "9999-12-31T23:59"):
+        far = form(client, ref, "attach", key="nis2", reason="r", trigger_at=edge)
+        assert far.status_code == 422 and "<strong>trigger_at</strong>" in far.text
+        assert "the years 1 to 9999" in far.text
     attach(client, personas["responder"], ref, "gdpr", trigger_at=START.isoformat())
     future = form(
         client,

@@ -94,6 +94,18 @@ def test_form_errors_keep_the_input_and_name_the_field(
         },
     )
     assert bad_time.status_code == 422 and "<strong>first_seen</strong>" in bad_time.text
+    for edge in ("0001-01-01T00:00", "9999-12-31T23:59"):
+        far = client.post(
+            page,
+            data={
+                "csrf_token": token,
+                "type": "domain-name",
+                "value": "evil.example",
+                "last_seen": edge,
+            },
+        )
+        assert far.status_code == 422 and "<strong>last_seen</strong>" in far.text
+        assert "the years 1 to 9999" in far.text
     bad_tag = client.post(
         f"/incidents/{ref}/techniques", data={"csrf_token": token, "technique": "x"}
     )
