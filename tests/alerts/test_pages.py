@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from fireline.alerts.views import RULE_FIELDS
+from fireline.alerts.rule_views import RULE_FIELDS
 from fireline.core.clock import FixedClock
 from fireline.core.db import Database
 from fireline.people.models import User
