@@ -23,7 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fireline.alerts import pipeline
+from fireline.alerts import rules as alert_rules
 from fireline.alerts import service as alerts
+from fireline.alerts import silences as alert_silences
 from fireline.alerts.heartbeats import deadline, schedule_check
 from fireline.alerts.models import AlertGroup, ChangeEvent, Heartbeat, Integration
 from fireline.alerts.pipeline import Submission
@@ -94,11 +96,11 @@ def seed_alerts(session: Session, now: datetime) -> bool:
         now=now - 30 * D,
         spec=alerts.IntegrationSpec(service=services["checkout"].slug, kind="change", name=DEPLOYS),
     )
-    alerts.create_rule(
+    alert_rules.create_rule(
         session,
         actor=ACTOR,
         now=now - 20 * D,
-        spec=alerts.RuleSpec(
+        spec=alert_rules.RuleSpec(
             name="Critical PostgreSQL alerts page the platform DBAs",
             matchers='alertname=~"Postgres.*", severity="critical"',
             integration=prometheus.id,
@@ -108,7 +110,7 @@ def seed_alerts(session: Session, now: datetime) -> bool:
         plan=default_plan(),  # the rule declares nothing, so any plan does
     )
     if person is not None:
-        alerts.add_maintenance(
+        alert_silences.add_maintenance(
             session,
             principal=person,
             now=now - 7 * D,
@@ -118,7 +120,7 @@ def seed_alerts(session: Session, now: datetime) -> bool:
             ends_at=_next_sunday(now, hour=2) + 2 * H,
             repeat="weekly",
         )
-        alerts.add_silence(
+        alert_silences.add_silence(
             session,
             principal=person,
             now=now - 2 * H,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from starlette.responses import Response
 
-from fireline.alerts import routing, service
+from fireline.alerts import routing, silences
 from fireline.alerts import view_kit as kit
 from fireline.alerts.models import MaintenanceWindow, Silence
 from fireline.catalog.models import Service
@@ -48,7 +48,7 @@ def _silences_page(
     context = {
         "title": "Silences",
         "silences": [
-            (row, kit.matchers_text(row.matchers), service.silence_state(row, now)) for row in rows
+            (row, kit.matchers_text(row.matchers), silences.silence_state(row, now)) for row in rows
         ],
         "durations": SILENCE_DURATIONS,
         "form": {"ends_in": "1h"},
@@ -58,7 +58,7 @@ def _silences_page(
 
 
 @router.get("/silences")
-def silences(
+def silence_list(
     request: Request,
     matchers: str = Query(default="", max_length=4000),
     principal: Principal = Depends(page_viewer),
@@ -84,7 +84,7 @@ def add_silence(
         if not form.get(ends_in_field):
             raise InvalidInput("say how long it lasts, or when it ends", field=ends_in_field)
         ends_at = (starts_at or now) + kit.duration(form[ends_in_field], ends_in_field)
-    return service.add_silence(
+    return silences.add_silence(
         session,
         principal=principal,
         now=now,
@@ -128,7 +128,7 @@ def expire_silence(
     now: datetime = Depends(get_now),
 ) -> Response:
     try:
-        service.expire_silence(session, principal=principal, now=now, silence_id=silence_id)
+        silences.expire_silence(session, principal=principal, now=now, silence_id=silence_id)
     except NotFound as exc:
         raise kit.not_found(principal, exc) from None
     session.commit()
@@ -178,7 +178,7 @@ def _maintenance_page(
         "title": "Maintenance windows",
         "windows": windows,
         "services": kit.all_services(session),
-        "repeats": service.REPEATS,
+        "repeats": silences.REPEATS,
         "form": {"repeat": "none"},
         **extra,
     }
@@ -212,7 +212,7 @@ def create_window(
             raise InvalidInput("say when it ends", field="ends_at")
         if not form.get("service"):
             raise InvalidInput("choose a service", field="service")
-        service.add_maintenance(
+        silences.add_maintenance(
             session,
             principal=principal,
             now=now,
@@ -246,7 +246,7 @@ def delete_window(
     now: datetime = Depends(get_now),
 ) -> Response:
     try:
-        service.delete_maintenance(session, principal=principal, now=now, window_id=window_id)
+        silences.delete_maintenance(session, principal=principal, now=now, window_id=window_id)
     except NotFound as exc:
         raise kit.not_found(principal, exc) from None
     session.commit()

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from fireline.alerts import service
+from fireline.alerts import rules, silences
 from fireline.alerts.matchers import Matcher
 from fireline.alerts.models import MaintenanceWindow, RoutingRule, Silence
 from fireline.core.deps import (
@@ -31,9 +31,7 @@ from fireline.plan.schema import Plan
 router = APIRouter(tags=["alerts"])
 
 # What the service checks too, stated here so that the API's description says it.
-RulePosition = Annotated[
-    int | None, Field(ge=-service.MAX_RULE_POSITION, le=service.MAX_RULE_POSITION)
-]
+RulePosition = Annotated[int | None, Field(ge=-rules.MAX_RULE_POSITION, le=rules.MAX_RULE_POSITION)]
 
 
 # --- routing rules -----------------------------------------------------------------
@@ -100,11 +98,11 @@ def create_rule(
     now: datetime = Depends(get_now),
     plan: Plan = Depends(get_plan),
 ) -> RuleOut:
-    row = service.create_rule(
+    row = rules.create_rule(
         session,
         actor=principal.actor,
         now=now,
-        spec=service.RuleSpec(**body.model_dump()),
+        spec=rules.RuleSpec(**body.model_dump()),
         plan=plan,
     )
     session.commit()
@@ -118,7 +116,7 @@ def delete_rule(
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
 ) -> None:
-    service.delete_rule(session, actor=principal.actor, now=now, rule_id=rule_id)
+    rules.delete_rule(session, actor=principal.actor, now=now, rule_id=rule_id)
     session.commit()
 
 
@@ -143,7 +141,7 @@ class SilenceOut(BaseModel):
             ends_at=row.ends_at,
             comment=row.comment,
             created_by=row.created_by.email if row.created_by else None,
-            state=service.silence_state(row, now),
+            state=silences.silence_state(row, now),
         )
 
 
@@ -174,7 +172,7 @@ def add_silence(
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
 ) -> SilenceOut:
-    row = service.add_silence(session, principal=principal, now=now, **body.model_dump())
+    row = silences.add_silence(session, principal=principal, now=now, **body.model_dump())
     session.commit()
     return SilenceOut.of(row, now)
 
@@ -186,7 +184,7 @@ def expire_silence(
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
 ) -> SilenceOut:
-    row = service.expire_silence(session, principal=principal, now=now, silence_id=silence_id)
+    row = silences.expire_silence(session, principal=principal, now=now, silence_id=silence_id)
     session.commit()
     return SilenceOut.of(row, now)
 
@@ -242,7 +240,7 @@ def add_window(
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
 ) -> WindowOut:
-    row = service.add_maintenance(session, principal=principal, now=now, **body.model_dump())
+    row = silences.add_maintenance(session, principal=principal, now=now, **body.model_dump())
     session.commit()
     return WindowOut.of(row)
 
@@ -254,5 +252,5 @@ def delete_window(
     session: Session = Depends(get_session),
     now: datetime = Depends(get_now),
 ) -> None:
-    service.delete_maintenance(session, principal=principal, now=now, window_id=window_id)
+    silences.delete_maintenance(session, principal=principal, now=now, window_id=window_id)
     session.commit()

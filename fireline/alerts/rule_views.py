@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from starlette.responses import Response
 
-from fireline.alerts import service
+from fireline.alerts import rules
 from fireline.alerts import view_kit as kit
 from fireline.alerts.models import Integration, RoutingRule
 from fireline.core.deps import Principal, get_now, get_session
@@ -61,7 +61,7 @@ def _rules_page(
 
 
 @router.get("/rules")
-def rules(
+def rule_list(
     request: Request,
     principal: Principal = Depends(page_viewer),
     session: Session = Depends(get_session),
@@ -96,7 +96,7 @@ def create_rule(
 ) -> Response:
     values = {key: form.get(key, "") for key in RULE_FIELDS}
     try:
-        spec = service.RuleSpec(
+        spec = rules.RuleSpec(
             name=kit.field_text(form, "name", 200),
             matchers=kit.field_text(form, "matchers", 4000),
             integration=kit.field_number(form, "integration"),
@@ -108,7 +108,7 @@ def create_rule(
             incident_type=values["incident_type"] or None,
             position=kit.field_number(form, "position"),
         )
-        service.create_rule(session, actor=principal.actor, now=now, spec=spec, plan=plan)
+        rules.create_rule(session, actor=principal.actor, now=now, spec=spec, plan=plan)
     except AppError as exc:
         session.rollback()
         default = "integration" if "integration" in exc.message else "service"
@@ -134,7 +134,7 @@ def delete_rule(
     now: datetime = Depends(get_now),
 ) -> Response:
     try:
-        service.delete_rule(session, actor=principal.actor, now=now, rule_id=rule_id)
+        rules.delete_rule(session, actor=principal.actor, now=now, rule_id=rule_id)
     except NotFound as exc:
         raise kit.not_found(principal, exc) from None
     session.commit()
