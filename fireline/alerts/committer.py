@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fireline.alerts import pipeline
+from fireline.alerts import pipeline, routing_context
 from fireline.alerts.pipeline import IntegrationState, Outcome, PreparedSubmission, Submission
 from fireline.alerts.routing import Context
 from fireline.alerts.storage import Statements, stored_form
@@ -125,7 +125,7 @@ class GroupCommitter:
         try:
             try:
                 now = self.clock.now()
-                context = pipeline.context_for(self.db, now)
+                context = routing_context.outside_transaction(self.db, now)
                 prepared = [p.prepared or self._prepare(p.work, context, now) for p in batch]
             except BaseException:
                 if writer_lock_taken and self.db.writers is not None:
@@ -184,7 +184,7 @@ class GroupCommitter:
         then only applies it."""
         now = self.clock.now()
         try:
-            prepared = self._prepare(work, pipeline.context_for(self.db, now), now)
+            prepared = self._prepare(work, routing_context.outside_transaction(self.db, now), now)
         except Exception:
             prepared = None  # tried again in the transaction, which answers the error
         return _Pending(work, loop, loop.create_future(), prepared)

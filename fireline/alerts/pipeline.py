@@ -20,9 +20,6 @@ so the work is shaped for throughput, in two steps:
 
 from __future__ import annotations
 
-import threading
-import time
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,26 +27,20 @@ from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from fireline.alerts.matchers import Matcher
-from fireline.alerts.models import MaintenanceWindow, RoutingRule, Silence
+from fireline.alerts import routing_context
 from fireline.alerts.routing import (
     Context,
     Route,
-    Rule,
-    SilenceRule,
-    Window,
     group_key,
     route,
     silenced_by,
 )
 from fireline.alerts.shape import SEVERITY_RANK, Action, AlertIn, Severity
 from fireline.alerts.storage import ALERT_COLUMNS, Statements, StoredForm, stored_form
-from fireline.catalog.models import Service
 from fireline.core import pglocks
-from fireline.core.db import Database
 from fireline.core.jobs import queue
 
 PAGE_JOB = "alerts.page"
@@ -59,11 +50,6 @@ INCIDENT_JOB = "alerts.incident"
 # (SQLite's BEGIN IMMEDIATE already admits one writer at a time.)
 ALERTS_LOCK = 0x66_6C_61_6C  # "flal"
 _LOCKED_IN = "fireline_alerts_locked_in"  # session.info: the transaction that took it
-# Rules, silences and windows change rarely but are read by every batch; a
-# process keeps them this long. Changes made through this process apply at
-# once (see forget_context); other processes see them within this time.
-CONTEXT_TTL_SECONDS = 1.0
-CONTEXT_AGE = timedelta(seconds=CONTEXT_TTL_SECONDS)
 # Queues a job: its kind, payload and idempotency key.
 JobSink = Callable[[str, dict[str, Any], str], None]
 # A repeat of an open alert rewrites these columns.
@@ -166,98 +152,6 @@ def lock_alerts(session: Session) -> None:
     session.info[_LOCKED_IN] = session.get_transaction()
 
 
-# --- rules, silences and windows, cached --------------------------------------------
-
-_context_cache: dict[str, tuple[float, datetime, Context]] = {}
-_context_lock = threading.Lock()
-# Each engine's database, as the cache's key. Rendering a URL quotes its parts:
-# a tenth of what preparing a single event cost.
-_databases: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
-
-
-def _database_of(engine: Engine) -> str:
-    key = _databases.get(engine)
-    if key is None:
-        key = _databases[engine] = str(engine.url)
-    return key
-
-
-def forget_context() -> None:
-    with _context_lock:
-        _context_cache.clear()
-
-
-def _fresh_context(url: str, now: datetime) -> Context | None:
-    hit = _context_cache.get(url)
-    if hit is not None:
-        expires, loaded_at, context = hit
-        if time.monotonic() < expires and loaded_at <= now < loaded_at + CONTEXT_AGE:
-            return context
-    return None
-
-
-def _remember_context(url: str, now: datetime, context: Context) -> Context:
-    with _context_lock:
-        _context_cache[url] = (time.monotonic() + CONTEXT_TTL_SECONDS, now, context)
-    return context
-
-
-def cached_context(session: Session, now: datetime) -> Context:
-    """load_context, reused for up to CONTEXT_TTL_SECONDS of real and clock time."""
-    url = _database_of(session.get_bind().engine)
-    context = _fresh_context(url, now)
-    if context is None:
-        context = _remember_context(url, now, load_context(session, now))
-    return context
-
-
-def context_for(db: Database, now: datetime) -> Context:
-    """cached_context outside any transaction: a read when it has expired."""
-    url = _database_of(db.engine)
-    context = _fresh_context(url, now)
-    if context is None:
-        with db.reading() as session:
-            context = _remember_context(url, now, load_context(session, now))
-    return context
-
-
-def load_context(session: Session, now: datetime) -> Context:
-    rules = [
-        Rule(
-            id=r.id,
-            name=r.name,
-            integration_id=r.integration_id,
-            matchers=tuple(Matcher.from_dict(m) for m in r.matchers),
-            service_id=r.service_id,
-            urgency=r.urgency,
-            escalation_policy=r.escalation_policy,
-            incident_action=r.incident_action,
-            incident_severity=r.incident_severity,
-            incident_type=r.incident_type,
-        )
-        for r in session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
-    ]
-    silences = [
-        SilenceRule(s.id, tuple(Matcher.from_dict(m) for m in s.matchers), s.comment)
-        for s in session.scalars(
-            select(Silence).where(
-                Silence.starts_at <= now, Silence.ends_at > now, Silence.expired_at.is_(None)
-            )
-        )
-    ]
-    windows = [
-        Window(w.id, w.service_id, w.title, w.starts_at, w.ends_at, w.repeat, w.repeat_until)
-        for w in session.scalars(
-            select(MaintenanceWindow).where(
-                MaintenanceWindow.starts_at <= now,
-                (MaintenanceWindow.ends_at > now) | (MaintenanceWindow.repeat != "none"),
-            )
-        )
-    ]
-    slugs = {row.id: row.slug for row in session.execute(select(Service.id, Service.slug))}
-    return Context(rules=rules, silences=silences, windows=windows, service_slugs=slugs)
-
-
 # --- preparing (no transaction needed) ------------------------------------------------
 
 
@@ -317,7 +211,7 @@ def prepare(
 
 def apply(session: Session, submissions: Sequence[Submission], now: datetime) -> list[Outcome]:
     """Prepare and apply every submission in order; the caller commits."""
-    context = cached_context(session, now)
+    context = routing_context.cached(session, now)
     outcomes, _ = apply_prepared(
         session, [PreparedSubmission(s) for s in submissions], context, now
     )

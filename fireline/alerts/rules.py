@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fireline.alerts import pipeline
+from fireline.alerts import routing_context
 from fireline.alerts.matchers import MatcherError, parse_matchers
 from fireline.alerts.models import RoutingRule
 from fireline.alerts.service import check_within, find_integration
@@ -58,7 +58,7 @@ def create_rule(
     row = RoutingRule(position=position, created_at=now, updated_at=now, **values)
     session.add(row)
     session.flush()
-    pipeline.forget_context()
+    routing_context.forget()
     audit.record(
         session,
         actor=actor,
@@ -122,7 +122,7 @@ def delete_rule(session: Session, *, actor: Actor, now: datetime, rule_id: int) 
     if row is None:
         raise NotFound(f"no routing rule {rule_id}")
     session.delete(row)
-    pipeline.forget_context()
+    routing_context.forget()
     audit.record(
         session,
         actor=actor,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from fireline.alerts import pipeline
+from fireline.alerts import routing_context
 from fireline.alerts.models import MaintenanceWindow, Silence
 from fireline.alerts.rules import matchers_field
 from fireline.catalog.models import Service
@@ -49,7 +49,7 @@ def add_silence(
     )
     session.add(row)
     session.flush()
-    pipeline.forget_context()
+    routing_context.forget()
     audit.record(
         session,
         actor=principal.actor,
@@ -70,7 +70,7 @@ def expire_silence(
         raise NotFound(f"no silence {silence_id}")
     if row.expired_at is None and row.ends_at > now:
         row.expired_at = now
-        pipeline.forget_context()
+        routing_context.forget()
         audit.record(
             session,
             actor=principal.actor,
@@ -123,7 +123,7 @@ def add_maintenance(
     )
     session.add(row)
     session.flush()
-    pipeline.forget_context()
+    routing_context.forget()
     audit.record(
         session,
         actor=principal.actor,
@@ -143,7 +143,7 @@ def delete_maintenance(
     if row is None:
         raise NotFound(f"no maintenance window {window_id}")
     session.delete(row)
-    pipeline.forget_context()
+    routing_context.forget()
     audit.record(
         session,
         actor=principal.actor,

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from fireline.alerts import pipeline
+from fireline.alerts import pipeline, routing_context
 from fireline.alerts.matchers import parse_matcher
 from fireline.alerts.models import Alert, Integration
 from fireline.alerts.pipeline import IntegrationState, Submission
@@ -55,7 +55,7 @@ def state_of(db: Database, integration_id: int) -> IntegrationState:
 def prepared_now(db: Database, integration: dict[str, Any], *alerts: AlertIn) -> Any:
     state = state_of(db, integration["id"])
     submission = Submission(integration["id"], state.key_hash, list(alerts))
-    context = pipeline.context_for(db, NOW)
+    context = routing_context.outside_transaction(db, NOW)
     form = stored_form(db.engine.dialect.name)
     return pipeline.prepare(submission, state, context, NOW, form), context
 
