@@ -15,7 +15,7 @@ from fireline.core.strict import Moment, Strict
 from fireline.incidents import paging as incident_paging
 from fireline.incidents import queries, search, service
 from fireline.incidents.models import Incident, TimelineEvent
-from fireline.oncall.api import PageOut
+from fireline.oncall.paging_api import PageOut
 from fireline.plan.schema import Plan
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
