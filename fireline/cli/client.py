@@ -107,6 +107,11 @@ def api_client() -> ApiClient:
     return ApiClient(url.rstrip("/"), token)
 
 
+def echo_json(data: Any) -> None:
+    """What a command prints with --json: the API's answer, indented."""
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
 def print_rows(rows: list[dict[str, Any]], columns: list[str], as_json: bool) -> None:
     """A listing as an aligned table, or as JSON for scripts."""
     if as_json:

@@ -9,17 +9,12 @@ fireline page list|ack ID|resolve ID|escalate ID
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
 
-from fireline.cli.client import api_client, print_rows
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
+from fireline.cli.client import api_client, echo_json, print_rows
 
 
 def _when(value: Any) -> str:
@@ -59,7 +54,7 @@ def oncall_now(schedule: str | None, at: str | None, as_json: bool) -> None:
     params = {"schedule": schedule, "at": _time(at, "--at")}
     rows = api_client().get("/api/v1/oncall", **{k: v for k, v in params.items() if v})
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     print_rows(
         [
@@ -79,7 +74,7 @@ def oncall_check(as_json: bool) -> None:
     Exits 1 when there is a warning, so a CI job or a cron can watch it."""
     warnings = api_client().get("/api/v1/oncall/check")
     if as_json:
-        _echo_json(warnings)
+        echo_json(warnings)
     elif not warnings:
         click.echo("everyone on a schedule or an escalation policy has a working contact method")
     else:
@@ -112,7 +107,7 @@ def oncall_load(weeks: int, team: str | None, as_json: bool) -> None:
         team=team,
     )
     if as_json:
-        _echo_json(report)
+        echo_json(report)
         return
     print_rows(
         [
@@ -143,7 +138,7 @@ def schedule_group() -> None:
 def schedule_list(as_json: bool) -> None:
     rows = api_client().get("/api/v1/schedules")
     if as_json:
-        _echo_json(rows)
+        echo_json(rows)
         return
     print_rows(
         [
@@ -176,7 +171,7 @@ def schedule_show(name: str, days: int, as_json: bool) -> None:
         end=datetime.fromtimestamp(end, UTC).isoformat(),
     )
     if as_json:
-        _echo_json(timeline)
+        echo_json(timeline)
         return
     print_rows(
         [
@@ -216,7 +211,7 @@ def schedule_override(
         },
     )
     if as_json:
-        _echo_json(created)
+        echo_json(created)
     else:
         click.echo(
             f"override {created['id']} on {name}: {_when(created['starts_at'])} to {_when(created['ends_at'])}"
