@@ -83,7 +83,7 @@ def demo_alerts(service: str, duration: float, rate: float, quiet: bool) -> None
     Alertmanager webhook notifications for --duration seconds: a database
     outage on many instances, a few unrelated warnings, resolves and a
     flapping alert. At the end it reads the alert groups back."""
-    from fireline.alerts.demo import alert_storm
+    from fireline.alerts.demo_storm import alert_storm
     from fireline.cli.client import api_client
 
     api = api_client()

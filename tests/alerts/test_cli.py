@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
-from fireline.alerts.demo import FLAPPER, OUTAGE, alert_storm
+from fireline.alerts.demo_storm import FLAPPER, OUTAGE, alert_storm
 from fireline.alerts.models import (
     AlertGroup,
     ChangeEvent,
