@@ -153,8 +153,9 @@ def _parse(text: str, source: str) -> tuple[dict[str, Any], Positions, list[Plan
         # Before construction: building the data flattens merge keys in place.
         duplicates = _duplicate_keys(root, (), set())
         impossible = _impossible_dates(loader, root, (), set())
-        if impossible:
-            raise PlanError(source, impossible)
+        if impossible:  # the document cannot be built: report what is known so far
+            found = sorted(duplicates + impossible, key=lambda p: (p.line, p.column))
+            raise PlanError(source, found)
         data = loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         raise PlanError(source, [_syntax_problem(exc)]) from None

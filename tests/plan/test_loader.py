@@ -107,6 +107,11 @@ def test_a_date_no_calendar_has_is_a_problem_at_its_place() -> None:
     assert problems(text) == [
         "plan.yaml:3:23: holidays.extra[1]: '2026-13-01' is not a date: month must be in 1..12"
     ]
+    # With the other problems found before the document could be built.
+    assert problems("a: 1\nb: 2026-02-30\na: 2\n") == [
+        "plan.yaml:2:4: b: '2026-02-30' is not a date: day is out of range for month",
+        "plan.yaml:3:1: a: duplicate key 'a': it is already set on line 1",
+    ]
 
 
 def test_lifecycles_are_checked_state_by_state() -> None:
